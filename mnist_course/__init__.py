@@ -1,0 +1,53 @@
+"""The MNIST with Keras course: data, preprocessing, models, training, plots and checks.
+
+Keras and TensorFlow are imported only when a model-related name is first used, so that
+``import mnist_course`` and the data commands stay fast.
+"""
+
+from ._quiet import silence_tensorflow
+
+silence_tensorflow()
+
+from .data import MnistDataError, export_csv, load_mnist, read_csv, read_idx, read_npz  # noqa: E402
+from .preprocessing import flatten, normalize, one_hot, preprocess, split_labels  # noqa: E402
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "build_mlp": "models",
+    "build_cnn": "models",
+    "compile_model": "training",
+    "train": "training",
+    "evaluate": "training",
+    "predict_labels": "training",
+    "confusion_matrix": "training",
+    "run_course": "training",
+    "plot_digits": "plots",
+    "plot_history": "plots",
+    "plot_confusion_matrix": "plots",
+    "plot_misclassified": "plots",
+}
+
+__all__ = [
+    "MnistDataError",
+    "export_csv",
+    "flatten",
+    "load_mnist",
+    "normalize",
+    "one_hot",
+    "preprocess",
+    "read_csv",
+    "read_idx",
+    "read_npz",
+    "split_labels",
+    *_LAZY,
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'mnist_course' has no attribute {name!r}")

@@ -1,0 +1,139 @@
+"""The ``mnist-course`` command line: train the course's model, check or export the data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .data import MnistDataError
+
+OUT_FILES = ("model.keras", "metrics.json", "history.png", "confusion_matrix.png", "misclassified.png")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="mnist-course",
+        description="MNIST with Keras: the course's command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train",
+        help="train the course's model on the bundled MNIST and print test accuracy",
+        description="Prepare the bundled MNIST, build the course's dense network, train it "
+        "and report loss and accuracy on the 10,000 test images.",
+    )
+    train.add_argument("--epochs", type=int, default=5, help="passes over the 60,000 training images (default 5)")
+    train.add_argument("--batch-size", type=int, default=32, help="images per gradient step (default 32)")
+    train.add_argument(
+        "--hidden-units",
+        type=int,
+        nargs="+",
+        default=[64, 64],
+        metavar="N",
+        help="units of each hidden Dense layer; their number is the depth (default 64 64)",
+    )
+    train.add_argument("--activation", default="relu", help="activation of the hidden layers, e.g. relu or sigmoid (default relu)")
+    train.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same result on the same machine (default 0)")
+    train.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.0,
+        help="fraction of the training images held out to validate each epoch (default 0)",
+    )
+    train.add_argument(
+        "--out",
+        type=Path,
+        help="folder to write model.keras, metrics.json and the plots (PNG) into; "
+        "files already there are never overwritten",
+    )
+    train.set_defaults(run=_train)
+
+    data = commands.add_parser("data", help="check the bundled MNIST or export it as CSV")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    verify = data_commands.add_parser("verify", help="check the bundled files' sizes and SHA-256")
+    verify.set_defaults(run=_verify)
+    export = data_commands.add_parser(
+        "export-csv",
+        help="write mnist_train.csv and mnist_test.csv (label, then 784 pixels a line)",
+    )
+    export.add_argument("dir", type=Path, help="folder to write the two CSV files into")
+    export.set_defaults(run=_export)
+    return parser
+
+
+def _train(args):
+    out = args.out
+    if out is not None:
+        taken = [name for name in OUT_FILES if (out / name).exists()]
+        if taken:
+            raise SystemExit(
+                f"mnist-course: {out} already holds {', '.join(taken)}; "
+                "choose a new --out folder so nothing is overwritten."
+            )
+    from .training import run_course
+
+    model, history, metrics = run_course(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        hidden_units=tuple(args.hidden_units),
+        activation=args.activation,
+        seed=args.seed,
+        validation_split=args.validation_split,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    print(f"test loss: {metrics['test_loss']:.4f}")
+    print(f"test accuracy: {metrics['test_accuracy']:.4f}")
+    print(f"fit time: {metrics['fit_seconds']:.1f} s")
+    if out is not None:
+        _write_run(out, model, history, metrics)
+    return 0
+
+
+def _write_run(out, model, history, metrics):
+    from .data import load_mnist
+    from .plots import plot_confusion_matrix, plot_history, plot_misclassified
+    from .preprocessing import flatten, normalize
+    from .training import confusion_matrix, predict_labels
+
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "model.keras")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    _, (x_test, y_test) = load_mnist()
+    y_pred = predict_labels(model, normalize(flatten(x_test)))
+    plot_history(history).savefig(out / "history.png", dpi=100)
+    plot_confusion_matrix(confusion_matrix(y_test, y_pred)).savefig(out / "confusion_matrix.png", dpi=100)
+    plot_misclassified(x_test, y_test, y_pred).savefig(out / "misclassified.png", dpi=100)
+    print(f"wrote {', '.join(OUT_FILES)} to {out}")
+
+
+def _verify(args):
+    from .data import bundled_dir, verify_bundled
+
+    print(f"bundled MNIST in {bundled_dir()}")
+    for line in verify_bundled():
+        print(f"  {line}")
+    print("all four files are intact")
+    return 0
+
+
+def _export(args):
+    from .data import export_csv
+
+    for path in export_csv(args.dir):
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv=None):
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (MnistDataError, FileExistsError, ValueError) as error:
+        print(f"mnist-course: {error}", file=sys.stderr)
+        return 1

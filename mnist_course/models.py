@@ -1,0 +1,95 @@
+"""The course's models: the dense network (MLP) and a small CNN for going further."""
+
+from __future__ import annotations
+
+import keras
+
+from .data import NUM_CLASSES, NUM_PIXELS
+
+
+def build_mlp(
+    *,
+    hidden_units=(64, 64),
+    activation="relu",
+    input_shape=(NUM_PIXELS,),
+    num_classes=NUM_CLASSES,
+    seed=None,
+):
+    """Build the course's dense network: Dense layers, then a softmax over the classes.
+
+    Parameters
+    ----------
+    hidden_units : sequence of int, default (64, 64)
+        Units of each hidden Dense layer; its length is the depth.
+    activation : str, default "relu"
+        Activation of the hidden layers, for example "relu" or "sigmoid".
+    input_shape : tuple, default (784,)
+    num_classes : int, default 10
+    seed : int, optional
+        Seeds Keras (``keras.utils.set_random_seed``) before the weights are drawn.
+
+    Returns
+    -------
+    keras.Sequential
+        An uncompiled model; with the defaults it has 55,050 parameters.
+
+    Examples
+    --------
+    >>> model = build_mlp()
+    >>> model.output_shape, model.count_params()
+    ((None, 10), 55050)
+    """
+    hidden_units = tuple(hidden_units)
+    if not hidden_units or any(int(u) != u or u < 1 for u in hidden_units):
+        raise ValueError(
+            f"hidden_units is {hidden_units!r}; expected one positive whole number per hidden "
+            "layer, for example (64, 64)."
+        )
+    keras.activations.get(activation)  # raises a clear ValueError for an unknown name
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    layers = [keras.Input(shape=input_shape)]
+    layers += [keras.layers.Dense(units, activation=activation) for units in hidden_units]
+    layers.append(keras.layers.Dense(num_classes, activation="softmax"))
+    return keras.Sequential(layers, name="mlp")
+
+
+def build_cnn(*, input_shape=(28, 28, 1), num_classes=NUM_CLASSES, seed=None):
+    """Build a small convolutional network (after keras-io's ``mnist_convnet``).
+
+    Two Conv2D + MaxPooling blocks, dropout, then a softmax. It takes images of shape
+    (28, 28, 1), so reshape the normalised (N, 784) vectors with ``x.reshape(-1, 28, 28, 1)``.
+
+    Parameters
+    ----------
+    input_shape : tuple, default (28, 28, 1)
+    num_classes : int, default 10
+    seed : int, optional
+        Seeds Keras before the weights are drawn.
+
+    Returns
+    -------
+    keras.Sequential
+        An uncompiled model with 34,826 parameters.
+
+    Examples
+    --------
+    >>> model = build_cnn()
+    >>> model.output_shape, model.count_params()
+    ((None, 10), 34826)
+    """
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            keras.layers.MaxPooling2D(pool_size=(2, 2)),
+            keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            keras.layers.MaxPooling2D(pool_size=(2, 2)),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ],
+        name="cnn",
+    )
