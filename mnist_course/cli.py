@@ -10,7 +10,13 @@ from pathlib import Path
 from . import __version__
 from .data import MnistDataError
 
-OUT_FILES = ("model.keras", "metrics.json", "history.png", "confusion_matrix.png", "misclassified.png")
+OUT_FILES = (
+    "model.keras",
+    "metrics.json",
+    "history.png",
+    "confusion_matrix.png",
+    "misclassified.png",
+)
 
 
 def _parser():
@@ -27,8 +33,12 @@ def _parser():
         description="Prepare the bundled MNIST, build the course's dense network, train it "
         "and report loss and accuracy on the 10,000 test images.",
     )
-    train.add_argument("--epochs", type=int, default=5, help="passes over the 60,000 training images (default 5)")
-    train.add_argument("--batch-size", type=int, default=32, help="images per gradient step (default 32)")
+    train.add_argument(
+        "--epochs", type=int, default=5, help="passes over the 60,000 training images (default 5)"
+    )
+    train.add_argument(
+        "--batch-size", type=int, default=32, help="images per gradient step (default 32)"
+    )
     train.add_argument(
         "--hidden-units",
         type=int,
@@ -37,8 +47,17 @@ def _parser():
         metavar="N",
         help="units of each hidden Dense layer; their number is the depth (default 64 64)",
     )
-    train.add_argument("--activation", default="relu", help="activation of the hidden layers, e.g. relu or sigmoid (default relu)")
-    train.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same result on the same machine (default 0)")
+    train.add_argument(
+        "--activation",
+        default="relu",
+        help="activation of the hidden layers, e.g. relu or sigmoid (default relu)",
+    )
+    train.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed; the same seed gives the same result on the same machine (default 0)",
+    )
     train.add_argument(
         "--validation-split",
         type=float,
@@ -106,7 +125,9 @@ def _write_run(out, model, history, metrics):
     _, (x_test, y_test) = load_mnist()
     y_pred = predict_labels(model, normalize(flatten(x_test)))
     plot_history(history).savefig(out / "history.png", dpi=100)
-    plot_confusion_matrix(confusion_matrix(y_test, y_pred)).savefig(out / "confusion_matrix.png", dpi=100)
+    plot_confusion_matrix(confusion_matrix(y_test, y_pred)).savefig(
+        out / "confusion_matrix.png", dpi=100
+    )
     plot_misclassified(x_test, y_test, y_pred).savefig(out / "misclassified.png", dpi=100)
     print(f"wrote {', '.join(OUT_FILES)} to {out}")
 

@@ -418,7 +418,7 @@ def export_csv(folder, *, x_train=None, y_train=None, x_test=None, y_test=None):
             f"{', '.join(existing)} already exist; choose an empty folder or delete them first."
         )
     folder.mkdir(parents=True, exist_ok=True)
-    for target, x, y in zip(targets, (x_train, x_test), (y_train, y_test)):
+    for target, x, y in zip(targets, (x_train, x_test), (y_train, y_test), strict=True):
         rows = np.column_stack([np.asarray(y).reshape(-1), np.asarray(x).reshape(len(x), -1)])
         np.savetxt(target, rows, fmt="%d", delimiter=",")
     return targets

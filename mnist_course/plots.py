@@ -155,4 +155,6 @@ def plot_misclassified(x, y_true, y_pred, *, n=20, columns=5):
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     wrong = np.flatnonzero(y_true != y_pred)[:n]
-    return plot_digits(_images(x)[wrong], y_true[wrong], predicted=y_pred[wrong], n=n, columns=columns)
+    return plot_digits(
+        _images(x)[wrong], y_true[wrong], predicted=y_pred[wrong], n=n, columns=columns
+    )

@@ -83,14 +83,14 @@ def normalize(x):
     array([-0.5,  0.5], dtype=float32)
     """
     x = np.asarray(x)
-    if x.size and (x.min() < 0 or x.max() > 255):
-        raise ValueError(
-            f"x has values from {x.min()} to {x.max()}; expected raw grey levels 0..255."
-        )
-    if x.size and x.dtype.kind == "f" and x.max() <= 1.0:
+    if x.size and x.dtype.kind == "f" and x.min() >= -0.5 and x.max() <= 1.0:
         raise ValueError(
             f"x has float values from {x.min():g} to {x.max():g}: it looks normalised already. "
             "Pass the raw grey levels 0..255, and normalise only once."
+        )
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise ValueError(
+            f"x has values from {x.min()} to {x.max()}; expected raw grey levels 0..255."
         )
     return (x.astype(np.float32) / 255.0 - 0.5).astype(np.float32)
 
@@ -123,7 +123,8 @@ def one_hot(y, *, num_classes=NUM_CLASSES):
         )
     if y.size and (y.min() < 0 or y.max() >= num_classes or np.any(y != np.round(y))):
         raise ValueError(
-            f"y has values from {y.min()} to {y.max()}; expected whole numbers 0..{num_classes - 1}."
+            f"y has values from {y.min()} to {y.max()}; "
+            f"expected whole numbers 0..{num_classes - 1}."
         )
     return np.eye(num_classes, dtype=np.float32)[y.astype(np.int64)]
 

@@ -95,7 +95,7 @@ def train(
     >>> len(history.history["loss"])
     2
     """
-    if model.optimizer is None or not model.compiled:
+    if not getattr(model, "compiled", False):
         raise ValueError("model is not compiled; call compile_model(model) before train().")
     if len(x_train) != len(y_train):
         raise ValueError(

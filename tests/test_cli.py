@@ -1,0 +1,82 @@
+"""The mnist-course command line, run as a user runs it: in a separate process."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, cwd=None, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_course", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+
+
+def test_help_explains_each_train_option():
+    result = run("train", "--help")
+    assert result.returncode == 0
+    for option in ("--epochs", "--batch-size", "--hidden-units", "--activation", "--seed", "--out"):
+        assert option in result.stdout
+
+
+def test_importing_the_package_and_the_data_commands_do_not_load_tensorflow():
+    code = (
+        "import sys, mnist_course\n"
+        "from mnist_course import cli\n"
+        "cli.main(['data', 'verify'])\n"
+        "heavy = [m for m in ('keras', 'tensorflow', 'matplotlib') if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "heavy: []" in result.stdout
+
+
+@pytest.mark.full_data
+def test_data_verify_reports_all_four_files_intact():
+    result = run("data", "verify")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("SHA-256 of decompressed data OK") == 4
+
+
+@pytest.mark.full_data
+def test_export_csv_writes_the_original_format_and_refuses_to_overwrite(tmp_path):
+    result = run("data", "export-csv", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = (tmp_path / "mnist_test.csv").read_text().splitlines()
+    assert len(lines) == 10000 and len(lines[0].split(",")) == 785
+    again = run("data", "export-csv", str(tmp_path))
+    assert again.returncode == 1
+    assert "already exist" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_a_bad_data_folder_gives_one_clear_line_not_a_traceback(tmp_path):
+    env = {**__import__("os").environ, "MNIST_COURSE_DATA": str(tmp_path)}
+    result = run("train", "--epochs", "1", env=env)
+    assert result.returncode == 1
+    assert "found no MNIST files" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.training
+@pytest.mark.full_data
+def test_train_with_out_reaches_95_percent_and_writes_model_metrics_and_plots(tmp_path):
+    out = tmp_path / "run"
+    result = run("train", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy:" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] >= 0.95
+    assert {"test_loss", "epochs", "batch_size", "seed", "fit_seconds"} <= set(metrics)
+    assert (metrics["epochs"], metrics["batch_size"], metrics["seed"]) == (5, 32, 0)
+    for name in ("model.keras", "history.png", "confusion_matrix.png", "misclassified.png"):
+        assert (out / name).stat().st_size > 1000
+    again = run("train", "--epochs", "1", "--out", str(out))
+    assert again.returncode != 0 and "already holds" in again.stderr
+    assert json.loads((out / "metrics.json").read_text()) == metrics
