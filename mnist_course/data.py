@@ -16,6 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:  # ISA-L inflates MNIST about twice as fast as zlib (benchmarks/); same bytes out
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    _inflate = zlib
+
 DATA_ENV = "MNIST_COURSE_DATA"
 """Environment variable: a folder to load MNIST from instead of the bundled copy."""
 
@@ -151,10 +156,10 @@ def _read_bytes(path: Path) -> bytes:
     """Read a file, decompressing it when its name ends in ``.gz``."""
     try:
         data = path.read_bytes()
-        return zlib.decompress(data, wbits=31) if path.suffix == ".gz" else data
+        return _inflate.decompress(data, wbits=31) if path.suffix == ".gz" else data
     except FileNotFoundError:
         raise MnistDataError(f"{path}: file missing.") from None
-    except (zlib.error, gzip.BadGzipFile, EOFError) as error:
+    except (zlib.error, _inflate.error, gzip.BadGzipFile, EOFError) as error:
         raise MnistDataError(
             f"{path}: not a valid gzip file ({error}); the file is truncated or corrupt. "
             "Replace it with a good copy (reinstall the course package for the bundled one)."
