@@ -1,0 +1,62 @@
+"""Packaging: the wheel carries MNIST, and pip and conda pin the same versions."""
+
+import re
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"isal": "python-isal"}
+
+
+def _pip_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + project["optional-dependencies"]["dev"]
+    return dict(re.fullmatch(r"([\w.-]+)==([\w.]+)", r).groups() for r in requirements)
+
+
+def _conda_pins():
+    pins = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        match = re.fullmatch(r"\s+- ([\w.-]+)=([\w.]+)", line)
+        if match:
+            pins[match[1]] = match[2]
+    return pins
+
+
+def test_every_dependency_is_pinned_to_one_version():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        assert re.fullmatch(r"[\w.-]+==[\w.]+", requirement), requirement
+
+
+def test_environment_yml_pins_the_same_versions_as_pyproject():
+    pip, conda = _pip_pins(), _conda_pins()
+    expected = {CONDA_NAMES.get(name, name): version for name, version in pip.items()}
+    assert {name: conda.get(name) for name in expected} == expected
+    assert conda["python"] == "3.11"
+
+
+@pytest.mark.full_data
+def test_the_wheel_carries_the_four_mnist_files_and_their_checksums(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("mnist_course-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+        "SHA256SUMS.raw",
+        "README.md",
+    ):
+        assert f"mnist_course/mnist_data/{name}" in names
