@@ -281,7 +281,7 @@ def _kill_children():
                 process.kill()
 
 
-def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None):
+def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None, grace=HARD_KILL_GRACE):
     """Run a notebook's test cells against its answers; return ``{grade_id: Result}``.
 
     Parameters
@@ -292,6 +292,9 @@ def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None):
         Seconds each cell may run; a test cell past it is reported as timed out.
     grade_ids : iterable of str, optional
         The test cells to run; all by default.
+    grace : float
+        Seconds past ``timeout`` after which a cell that ignores the stop is killed; the
+        worker then starts again for the remaining test cells.
 
     Returns
     -------
@@ -312,7 +315,7 @@ def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None):
         if grade_ids is None or answer.grade_id in grade_ids:
             results[answer.grade_id] = _check_written(answer)
     while wanted:
-        done, stuck = _run_once(path, timeout, wanted)
+        done, stuck = _run_once(path, timeout, grace, wanted)
         results.update(done)
         if stuck is not None:
             kind, name = stuck
@@ -338,7 +341,7 @@ def _check_written(answer):
     return Result("passed")
 
 
-def _run_once(path, timeout, wanted):
+def _run_once(path, timeout, grace, wanted):
     """Run one worker; return (results, the (kind, name) it was killed in, or None)."""
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as folder:
         results_file = Path(folder) / "results.jsonl"
@@ -367,7 +370,7 @@ def _run_once(path, timeout, wanted):
                         current = None
                 if process.poll() is not None and not complete:
                     break
-                if current and time.monotonic() - started > timeout + HARD_KILL_GRACE:
+                if current and time.monotonic() - started > timeout + grace:
                     process.kill()
                     process.wait()
                     return results, current

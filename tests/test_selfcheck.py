@@ -1,0 +1,192 @@
+"""The students' self-check, `pytest exercises`: it passes the solutions, says "not implemented
+yet" for untouched exercises, teaches on a wrong answer and survives an endless loop."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mnist_course import selfcheck
+
+ROOT = Path(__file__).resolve().parents[1]
+EX01 = ROOT / "solutions" / "ex01_data" / "ex01_data.ipynb"
+ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
+
+
+def notebook_with_answer(tmp_path, grade_id, source, *, notebook=EX01):
+    """A copy of a solution notebook whose answer cell `grade_id` holds `source`."""
+    nb = nbformat.read(str(notebook), as_version=4)
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert len(cells) == 1, grade_id
+    cells[0].source = source
+    path = tmp_path / notebook.name
+    nbformat.write(nb, str(path))
+    return path
+
+
+def run_pytest(args, cwd):
+    """Run pytest in a fresh process, as a student would; return (exit code, output)."""
+    command = [sys.executable, "-m", "pytest", *args]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_read_notebook_separates_setup_answers_tests_and_written_answers():
+    code, tests, written = selfcheck.read_notebook(EX01)
+    assert [name for name, _ in code] == [
+        "setup cell setup",
+        "answer cell split_labels",
+        "answer cell normalize",
+        "answer cell one_hot",
+    ]
+    assert [(t.grade_id, t.points) for t in tests] == [
+        ("test_split_labels", 2),
+        ("test_normalize", 2),
+        ("test_one_hot", 2),
+    ]
+    assert tests[1].description == "Check that normalize scales grey levels 0..255 to [-0.5, 0.5]"
+    assert written == []
+    _, _, written = selfcheck.read_notebook(
+        ROOT / "solutions/ex05_experiments/ex05_experiments.ipynb"
+    )
+    assert [w.grade_id for w in written] == ["written_answer"]
+
+
+def test_the_correct_answers_pass():
+    results = selfcheck.check_notebook(EX01)
+    assert {name: r.outcome for name, r in results.items()} == {
+        "test_split_labels": "passed",
+        "test_normalize": "passed",
+        "test_one_hot": "passed",
+    }
+
+
+def test_a_wrong_normalisation_fails_with_the_teaching_message_and_the_rest_pass(tmp_path):
+    source = "def normalize(x):\n    return x / 255\n"
+    results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
+    assert results["test_normalize"].outcome == "failed"
+    message = results["test_normalize"].message
+    assert "values are in [0, 1]; the course normalises to [-0.5, 0.5]" in message
+    assert "subtract 0.5 after dividing by 255" in message
+    assert "Traceback" not in message
+    assert results["test_split_labels"].passed and results["test_one_hot"].passed
+
+
+def test_an_endless_loop_is_stopped_and_the_other_checks_still_run(tmp_path):
+    source = "def normalize(x):\n    while True:\n        pass\n"
+    path = notebook_with_answer(tmp_path, "normalize", source)
+    results = selfcheck.check_notebook(path, timeout=3)
+    assert results["test_normalize"].outcome == "timeout"
+    assert "timed out: normalize() did not return within 3 s" in results["test_normalize"].message
+    assert results["test_split_labels"].passed and results["test_one_hot"].passed
+
+
+def test_a_loop_that_swallows_the_stop_is_killed_and_the_other_checks_still_run(tmp_path):
+    source = (
+        "def normalize(x):\n"
+        "    while True:\n"
+        "        try:\n"
+        "            sum(range(10**6))\n"
+        "        except BaseException:\n"
+        "            pass\n"
+    )
+    path = notebook_with_answer(tmp_path, "normalize", source)
+    results = selfcheck.check_notebook(path, timeout=2, grace=1)
+    assert results["test_normalize"].outcome == "timeout"
+    assert "did not return within 2 s" in results["test_normalize"].message
+    assert results["test_split_labels"].passed and results["test_one_hot"].passed
+
+
+def test_an_endless_loop_outside_a_function_is_reported_for_the_checks_it_blocks(tmp_path):
+    source = "while True:\n    pass\n"
+    path = notebook_with_answer(tmp_path, "normalize", source)
+    results = selfcheck.check_notebook(path, timeout=2)
+    assert results["test_normalize"].outcome == "error"
+    assert "answer cell normalize: did not finish within 2 s" in results["test_normalize"].message
+    assert results["test_split_labels"].passed and results["test_one_hot"].passed
+
+
+def test_an_error_in_the_answer_names_the_cell_and_line_without_a_traceback(tmp_path):
+    source = "def normalize(x):\n    scaled = x / 255\n    return scaled.shape() - 0.5\n"
+    results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
+    message = results["test_normalize"].message
+    assert message.startswith("normalize() raised TypeError")
+    assert "answer cell 'normalize', line 3: return scaled.shape() - 0.5" in message
+    assert "Traceback" not in message
+
+
+def test_a_renamed_function_says_keep_the_name(tmp_path):
+    source = "def normalise(x):\n    return x / 255 - 0.5\n"
+    results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
+    assert "name 'normalize' is not defined" in results["test_normalize"].message
+    assert "Keep the function's name" in results["test_normalize"].message
+
+
+def test_magics_in_an_answer_cell_do_not_stop_the_check(tmp_path):
+    source = "%matplotlib inline\ndef normalize(x):\n    return x / 255 - 0.5\n"
+    results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
+    assert results["test_normalize"].passed
+
+
+@pytest.mark.notebooks
+def test_pytest_exercises_on_the_untouched_exercises_says_not_implemented_yet_for_every_item():
+    """The real command, from the repository root, with the repository's pytest settings."""
+    code, output = run_pytest(["exercises"], cwd=ROOT)
+    assert code == 1, output
+    failed = re.findall(r"^FAILED (exercises/\S+)", output, flags=re.MULTILINE)
+    expected = sum(
+        len(tests) + len(written)
+        for _, tests, written in (
+            selfcheck.read_notebook(ROOT / "exercises" / a / f"{a}.ipynb") for a in ASSIGNMENTS
+        )
+    )
+    assert len(failed) == expected == 14, output
+    assert output.count("\nnot implemented yet: ") == expected, output
+    assert re.search(rf"\b{expected} failed in ", output), output
+    assert "Traceback" not in output and "selfcheck.py" not in output
+    assert "error" not in output.splitlines()[-1]
+
+
+@pytest.mark.notebooks
+@pytest.mark.training
+def test_pytest_exercises_on_the_solutions_passes_every_item(tmp_path):
+    """The solutions, put where a student's exercises are, pass every check."""
+    shutil.copytree(ROOT / "solutions", tmp_path / "exercises")
+    shutil.copy(ROOT / "exercises" / "conftest.py", tmp_path / "exercises")
+    code, output = run_pytest(["exercises", "-p", "no:cacheprovider"], cwd=tmp_path)
+    assert code == 0, output
+    assert re.search(r"\b14 passed in ", output), output
+
+
+def test_pytest_exercises_shows_the_message_not_a_traceback(tmp_path):
+    folder = tmp_path / "exercises" / "ex01_data"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / "conftest.py", tmp_path / "exercises")
+    source = "def normalize(x):\n    return x / 255\n"
+    notebook_with_answer(folder, "normalize", source)
+    code, output = run_pytest(["exercises", "-p", "no:cacheprovider"], cwd=tmp_path)
+    assert code == 1
+    assert "1 failed, 2 passed" in output
+    assert "FAILED exercises/ex01_data/ex01_data.ipynb::test_normalize" in output
+    assert "  hint: values are in [0, 1]; the course normalises to [-0.5, 0.5]" in output
+    assert "Traceback" not in output and "selfcheck.py" not in output
+
+
+def test_plain_pytest_collects_neither_exercises_nor_solutions():
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert collected, result.stdout
+    assert not [line for line in collected if line.startswith(("exercises/", "solutions/"))]
