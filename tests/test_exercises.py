@@ -1,0 +1,138 @@
+"""The exercise notebooks: exercises/ is exactly what nbgrader makes from solutions/, both are
+stored clean, and every test cell follows the course's grading conventions."""
+
+import filecmp
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from traitlets.config.loader import PyFileConfigLoader
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
+NOTEBOOKS = [
+    ROOT / folder / a / f"{a}.ipynb" for folder in ("solutions", "exercises") for a in ASSIGNMENTS
+]
+
+
+def nbgrader_meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def cells(path):
+    return nbformat.read(str(path), as_version=4).cells
+
+
+def test_there_is_one_assignment_per_lesson_topic():
+    assert ASSIGNMENTS == [
+        "ex01_data",
+        "ex02_model",
+        "ex03_training",
+        "ex04_testing",
+        "ex05_experiments",
+    ]
+    released = sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir())
+    assert released == ASSIGNMENTS
+
+
+@pytest.mark.nbgrader
+def test_regenerating_exercises_with_nbgrader_gives_the_committed_copy(tmp_path):
+    """solutions/ is the single source: nbgrader's output must equal exercises/ byte for byte."""
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    nbgrader = [sys.executable, "-m", "nbgrader", "generate_assignment", "--force"]
+    for assignment in ASSIGNMENTS:
+        result = subprocess.run(
+            [*nbgrader, assignment], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        generated = tmp_path / "exercises" / assignment / f"{assignment}.ipynb"
+        committed = ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+        assert filecmp.cmp(generated, committed, shallow=False), (
+            f"exercises/{assignment} differs from what nbgrader makes of solutions/{assignment}: "
+            f"run `nbgrader generate_assignment {assignment} --force` from the repository root "
+            "and commit exercises/."
+        )
+    assert (tmp_path / "grading" / "gradebook.db").is_file()
+    assert not (tmp_path / "gradebook.db").exists()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_stored_notebooks_are_clean(path):
+    for cell in cells(path):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: outputs stored in a cell"
+            assert cell.execution_count is None, f"{path.name}: an execution count is stored"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_hold_solutions_and_exercises_hold_stubs(assignment):
+    source = cells(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    released = cells(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
+    answers = [c for c in source if nbgrader_meta(c).get("solution") and c.cell_type == "code"]
+    assert answers
+    for cell in answers:
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+        assert '"""' in cell.source.split("### BEGIN SOLUTION")[0], "a visible docstring"
+    for cell in released:
+        assert "BEGIN SOLUTION" not in cell.source and "HIDDEN TESTS" not in cell.source
+        if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
+            assert "raise NotImplementedError()" in cell.source
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_test_cells_follow_the_grading_conventions(assignment):
+    """A docstring first, fresh checks, points that add up to the Part headings."""
+    notebook = cells(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    grade_ids = [nbgrader_meta(c)["grade_id"] for c in notebook if nbgrader_meta(c)]
+    assert len(grade_ids) == len(set(grade_ids))
+    heading_points, cell_points = {}, {}
+    part = None
+    for cell in notebook:
+        meta = nbgrader_meta(cell)
+        heading = re.match(r"## (Part [A-Z]) \((\d+) points?", cell.source)
+        if cell.cell_type == "markdown" and heading:
+            part = heading.group(1)
+            heading_points[part] = int(heading.group(2))
+        if meta.get("grade"):
+            cell_points[part] = cell_points.get(part, 0) + meta["points"]
+        if meta.get("grade") and cell.cell_type == "code":
+            assert meta["locked"] and not meta["solution"]
+            assert re.match(r'"""Check .+"""\n', cell.source), meta["grade_id"]
+            assert "checks = importlib.reload(mnist_course.checks).fresh()" in cell.source
+            assert re.search(r"^checks\.check_\w+\(", cell.source, flags=re.MULTILINE)
+    assert heading_points == cell_points
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_setup_cell_imports_mnist_course_first(assignment):
+    """Importing the package first keeps TensorFlow's start-up lines off stderr."""
+    setup = next(
+        c
+        for c in cells(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
+        if c.cell_type == "code"
+    )
+    assert nbgrader_meta(setup)["locked"]
+    first_import = next(line for line in setup.source.splitlines() if "import " in line)
+    assert first_import.startswith("import mnist_course")
+
+
+def test_nbgrader_config_puts_everything_grading_makes_under_grading():
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT))
+    config = loader.load_config()
+    course = config.CourseDirectory
+    assert (course.source_directory, course.release_directory) == ("solutions", "exercises")
+    for name in ("solution", "submitted", "autograded", "feedback"):
+        assert course[f"{name}_directory"] == f"grading/{name}"
+    assert course.db_url == f"sqlite:///{ROOT / 'grading' / 'gradebook.db'}"
+    assert config.Execute.timeout >= 60
+    assert config.Execute.raise_on_iopub_timeout is False
+    assert config.OverwriteCells.add_missing_cells is True
+    assert "nbgrader.preprocessors.ClearHiddenTests" in config.GenerateFeedback.preprocessors
+    assert "grading/" in (ROOT / ".gitignore").read_text().splitlines()
