@@ -1,0 +1,66 @@
+"""Measure the test accuracy behind ``mnist_course.checks.MIN_TEST_ACCURACY``.
+
+It runs exercise 3's solution (``compile_model`` and ``train``, taken from the solution
+notebook's answer cells) through ``checks.measure_test_accuracy``, which trains exactly as
+the test cell does, once per seed, and prints the table, the worst seed and the margin to the
+threshold. The table in ``checks.py`` was made with it.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/bench_accuracy_threshold.py             # seeds 0..9
+    .venv/bin/python benchmarks/bench_accuracy_threshold.py --seeds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import mnist_course  # noqa: F401 (first: it keeps TensorFlow quiet)
+from mnist_course import checks
+from mnist_course.selfcheck import read_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "solutions" / "ex03_training" / "ex03_training.ipynb"
+
+
+def solution_functions():
+    """Return exercise 3's compile_model and train, as the solution notebook defines them."""
+    code, _, _ = read_notebook(NOTEBOOK)
+    namespace = {}
+    exec("import keras", namespace)
+    for name, source in code:
+        if name.startswith("answer cell"):
+            exec(compile(source, str(NOTEBOOK), "exec"), namespace)
+    return namespace["compile_model"], namespace["train"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
+    args = parser.parse_args(argv)
+    compile_model, train = solution_functions()
+    print(f"training: first {checks.ACCURACY_TRAIN_SIZE} images, {checks.ACCURACY_EPOCHS} epoch(s)")
+    print("seed  accuracy  seconds")
+    accuracies = []
+    for seed in range(args.seeds):
+        start = time.perf_counter()
+        accuracy = checks.measure_test_accuracy(compile_model, train, seed=seed)
+        accuracies.append(accuracy)
+        print(f"{seed:>4}  {accuracy:.4f}    {time.perf_counter() - start:.2f}", flush=True)
+    worst = min(accuracies)
+    print(
+        f"mean {statistics.mean(accuracies):.4f}, standard deviation "
+        f"{statistics.stdev(accuracies):.4f}, worst {worst:.4f} "
+        f"(seed {accuracies.index(worst)}), best {max(accuracies):.4f}"
+    )
+    print(
+        f"threshold MIN_TEST_ACCURACY = {checks.MIN_TEST_ACCURACY}: margin below the worst "
+        f"{worst - checks.MIN_TEST_ACCURACY:.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
