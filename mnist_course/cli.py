@@ -82,6 +82,33 @@ def _parser():
     )
     export.add_argument("dir", type=Path, help="folder to write the two CSV files into")
     export.set_defaults(run=_export)
+
+    autograde = commands.add_parser(
+        "autograde",
+        help="autograde every submission of an assignment with nbgrader, several at a time",
+        description="Run `nbgrader autograde ASSIGNMENT --student ID` for each student in "
+        "nbgrader's submitted folder, --jobs at a time, over the one gradebook, and report "
+        "each student's score, or why they were not graded.",
+    )
+    autograde.add_argument("assignment", help="the assignment, e.g. ex01_data")
+    autograde.add_argument(
+        "--student", action="append", metavar="ID", help="grade only this student (repeatable)"
+    )
+    autograde.add_argument(
+        "--jobs", type=int, help="students graded at once (default: the number of CPUs)"
+    )
+    autograde.add_argument(
+        "--force", action="store_true", help="grade again students that were graded before"
+    )
+    autograde.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds a cell may run before it scores 0 (default: nbgrader_config.py's)",
+    )
+    autograde.add_argument(
+        "--root", type=Path, default=Path("."), help="the course folder (default: here)"
+    )
+    autograde.set_defaults(run=_autograde)
     return parser
 
 
@@ -148,6 +175,16 @@ def _export(args):
     for path in export_csv(args.dir):
         print(f"wrote {path}")
     return 0
+
+
+def _autograde(args):
+    from .grading import GradingError, main
+
+    try:
+        return main(args)
+    except GradingError as error:
+        print(f"mnist-course: {error}", file=sys.stderr)
+        return 1
 
 
 def main(argv=None):

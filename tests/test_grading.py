@@ -1,0 +1,531 @@
+"""Grading: the parallel class autograde, the two nbgrader preprocessors, and nbgrader itself.
+
+The unit tests replace nbgrader's process with a small fake. The tests marked ``nbgrader``
+run the real nbgrader over a temporary course made from solutions/.
+"""
+
+import csv
+import hashlib
+import html
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from mnist_course import grading
+
+REPO = Path(__file__).resolve().parents[1]
+
+CONFIG = """\
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.submitted_directory = "grading/submitted"
+c.CourseDirectory.autograded_directory = "grading/autograded"
+c.CourseDirectory.db_url = "sqlite:///{root}/grading/gradebook.db"
+"""
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """A course folder whose gradebook knows assignment ps1 with notebook ps1 (2 points)."""
+    from nbgrader.api import Gradebook
+
+    root = tmp_path / "course"
+    (root / "grading").mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root)))
+    monkeypatch.setenv("PATH", grading.grading_environment()["PATH"])  # nbgrader runs alembic
+    with Gradebook(f"sqlite:///{root}/grading/gradebook.db") as gradebook:
+        gradebook.add_assignment("ps1")
+        gradebook.add_notebook("ps1", "ps1")
+        gradebook.add_grade_cell("test_a", "ps1", "ps1", max_score=2, cell_type="code")
+    return root
+
+
+def submit(course, student, name="ps1"):
+    """Put a (dummy) submitted notebook for a student; return its path."""
+    folder = course / "grading" / "submitted" / student / "ps1"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    path.write_text(nbformat.writes(new_notebook()))
+    return path
+
+
+def student_of(command):
+    return command[command.index("--student") + 1]
+
+
+class FakeNbgrader:
+    """Stands in for `nbgrader autograde`: records each call and answers from a script."""
+
+    def __init__(self, answers=None):
+        self.answers = answers or {}
+        self.calls = []
+        self.lock = threading.Lock()
+
+    def __call__(self, command, *, cwd, env):
+        with self.lock:
+            self.calls.append((command, cwd, env))
+            student = student_of(command)
+            answers = self.answers.get(student, [(0, "[AutogradeApp | INFO] done")])
+            return answers.pop(0) if len(answers) > 1 else answers[0]
+
+
+def tree_digest(folder):
+    """A digest of every file's path and bytes under a folder."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the course, the assignment and the submissions
+
+
+def test_a_folder_without_nbgrader_config_is_refused_with_the_fix(tmp_path):
+    with pytest.raises(grading.GradingError, match="no nbgrader_config.py.*--root"):
+        grading.autograde_class("ps1", root=tmp_path)
+
+
+def test_an_assignment_missing_from_the_gradebook_asks_for_generate_assignment(course):
+    submit(course, "alice")
+    with pytest.raises(grading.GradingError, match="nbgrader generate_assignment ps2"):
+        grading.autograde_class("ps2", root=course, run=FakeNbgrader())
+
+
+def test_a_course_without_a_gradebook_asks_for_generate_assignment(course):
+    (course / "grading" / "gradebook.db").unlink()
+    with pytest.raises(grading.GradingError, match="no gradebook.*generate_assignment ps1"):
+        grading.autograde_class("ps1", root=course, run=FakeNbgrader())
+    assert not (course / "grading" / "gradebook.db").exists()
+
+
+def test_an_assignment_without_submissions_says_where_they_belong(course):
+    with pytest.raises(grading.GradingError, match="grading/submitted/<student>/ps1"):
+        grading.autograde_class("ps1", root=course, run=FakeNbgrader())
+
+
+def test_every_submitted_student_is_graded_once_by_their_own_nbgrader_run(course):
+    for student in ("carol", "alice", "bob"):
+        submit(course, student)
+    fake = FakeNbgrader()
+    results = grading.autograde_class("ps1", root=course, jobs=2, run=fake)
+    assert [result.student for result in results] == ["alice", "bob", "carol"]
+    assert sorted(student_of(command) for command, _, _ in fake.calls) == ["alice", "bob", "carol"]
+    for command, cwd, env in fake.calls:
+        assert command[:5] == [sys.executable, "-m", "nbgrader", "autograde", "ps1"]
+        assert "--force" not in command
+        assert Path(cwd) == course
+        assert env["PATH"].split(":")[0] == str(Path(sys.executable).parent)
+        assert env["PYTHONPATH"].split(":")[0] == str(REPO)
+        assert env["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert {result.status for result in results} == {"graded"}
+
+
+def test_only_the_students_asked_for_are_graded_and_force_and_timeout_are_passed_on(course):
+    for student in ("alice", "bob"):
+        submit(course, student)
+    fake = FakeNbgrader()
+    grading.autograde_class("ps1", root=course, students=["bob"], force=True, timeout=7, run=fake)
+    [(command, _, _)] = fake.calls
+    assert student_of(command) == "bob"
+    assert "--force" in command and "--Execute.timeout=7" in command
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_jobs_students_are_graded_at_the_same_time_and_no_more(course, jobs):
+    for student in ("a", "b", "c", "d", "e", "f"):
+        submit(course, student)
+    running, most = [0], [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(jobs)
+
+    def slow_nbgrader(command, *, cwd, env):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        barrier.wait(timeout=30)  # all `jobs` runs must be in flight together to pass
+        with lock:
+            running[0] -= 1
+        return 0, ""
+
+    results = grading.autograde_class("ps1", root=course, jobs=jobs, run=slow_nbgrader)
+    assert most[0] == jobs
+    assert [result.status for result in results] == ["graded"] * 6
+
+
+def test_a_busy_gradebook_is_retried_with_force(course):
+    submit(course, "alice")
+    locked = (1, "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked")
+    fake = FakeNbgrader({"alice": [locked, (0, "")]})
+    [result] = grading.autograde_class("ps1", root=course, run=fake)
+    assert result.status == "graded"
+    assert len(fake.calls) == 2 and "--force" in fake.calls[1][0]
+    assert "run 2 times (the gradebook was busy)" in result.notes
+
+
+def test_a_gradebook_that_stays_busy_fails_after_the_retries(course):
+    submit(course, "alice")
+    fake = FakeNbgrader({"alice": [(1, "database is locked")]})
+    [result] = grading.autograde_class("ps1", root=course, run=fake)
+    assert result.status == "failed"
+    assert len(fake.calls) == grading.RETRIES + 1
+
+
+def test_a_failed_run_reports_nbgrader_reason_and_keeps_its_log(course):
+    submit(course, "alice")
+    output = (
+        "[AutogradeApp | ERROR] There was an error processing assignment: x\n"
+        "[AutogradeApp | ERROR] Kernel died while waiting for execute reply.\n"
+        "[AutogradeApp | ERROR] Please see the the above traceback for details\n"
+    )
+    [result] = grading.autograde_class(
+        "ps1", root=course, run=FakeNbgrader({"alice": [(1, output)]})
+    )
+    assert result.status == "failed"
+    assert result.notes == ["Kernel died while waiting for execute reply."]
+    assert result.log == course / "grading" / "logs" / "ps1" / "alice.log"
+    assert "Kernel died" in result.log.read_text()
+    assert "nbgrader's log: " in grading.format_result(result)
+
+
+def test_a_student_graded_before_is_reported_as_skipped(course):
+    submit(course, "alice")
+    skipped = (0, "[AutogradeApp | WARNING] Skipping existing assignment: grading/autograded/...")
+    [result] = grading.autograde_class("ps1", root=course, run=FakeNbgrader({"alice": [skipped]}))
+    assert result.status == "skipped"
+
+
+def test_a_renamed_notebook_is_reported_and_no_submission_is_touched(course):
+    submit(course, "alice")
+    submit(course, "bob", name="ps1 (1)")
+    before = tree_digest(course / "grading" / "submitted")
+    no_notebooks = (1, "[AutogradeApp | ERROR] No notebooks found, did you forget ...")
+    fake = FakeNbgrader({"bob": [no_notebooks]})
+    alice, bob = grading.autograde_class("ps1", root=course, force=True, run=fake)
+    assert alice.status == "graded" and alice.notes == []
+    assert bob.status == "missing"
+    assert bob.notes[0].startswith("ps1.ipynb is missing (it scores 0); ps1 (1).ipynb was")
+    assert "rename it to ps1.ipynb" in bob.notes[0]
+    assert tree_digest(course / "grading" / "submitted") == before
+
+
+def test_scores_are_read_from_the_gradebook(course):
+    from nbgrader.api import Gradebook
+
+    submit(course, "alice")
+
+    def nbgrader_that_scores(command, *, cwd, env):
+        with Gradebook(f"sqlite:///{course}/grading/gradebook.db") as gradebook:
+            gradebook.add_student("alice")
+            gradebook.add_submission("ps1", "alice")
+            grade = gradebook.find_grade("test_a", "ps1", "ps1", "alice")
+            grade.auto_score = 1.5
+            gradebook.db.commit()
+        return 0, ""
+
+    [result] = grading.autograde_class("ps1", root=course, run=nbgrader_that_scores)
+    assert (result.score, result.max_score) == (1.5, 2.0)
+    assert grading.format_result(result).startswith("alice: graded, 1.5 of 2 points")
+
+
+def test_the_log_of_a_run_is_summarised_in_notes():
+    output = (
+        "[AutogradeApp | WARNING] Missing grade cell test_one_hot encountered, adding to notebook\n"
+        "[AutogradeApp | ERROR] Timeout waiting for execute reply (20s).\n"
+        f"[AutogradeApp | ERROR] The kernel {grading.RESTART_MESSAGE} (cell 9): restarting it\n"
+    )
+    result = grading.read_outcome("alice", 0, output)
+    assert result.status == "graded"
+    assert result.notes == [
+        "test cells put back: test_one_hot",
+        "1 cell(s) ran past the timeout and scored 0",
+        "kernel restarted 1 time(s) after a hang",
+    ]
+
+
+def test_the_command_line_reports_a_missing_config_and_exits_1(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_course", "autograde", "ps1", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "no nbgrader_config.py" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# The preprocessors
+
+
+def test_feedback_shows_no_hidden_test_even_in_a_traceback():
+    source = (
+        '"""Check normalize"""\n'
+        "checks.check_normalize(normalize)\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "checks.check_normalize(normalize, x=SECRET)\n"
+        "### END HIDDEN TESTS"
+    )
+    traceback = ["----> 2 checks.check_normalize(normalize)", "      4 ...x=SECRET)", "CheckFailed"]
+    metadata = {"nbgrader": {"grade": True, "grade_id": "t", "points": 2, "solution": False}}
+    hidden = new_code_cell(source, metadata=metadata)
+    hidden.outputs = [new_output("error", ename="CheckFailed", evalue="wrong", traceback=traceback)]
+    plain = new_code_cell("f()", metadata={"nbgrader": dict(metadata["nbgrader"], grade_id="u")})
+    plain.outputs = [new_output("error", ename="NameError", evalue="f", traceback=["a", "b"])]
+    nb, _ = grading.ClearHiddenTestsAndTracebacks().preprocess(
+        new_notebook(cells=[hidden, plain]), {}
+    )
+    assert "SECRET" not in nbformat.writes(nb)
+    assert nb.cells[0].source.endswith("checks.check_normalize(normalize)")
+    assert nb.cells[0].outputs[0].traceback == ["CheckFailed: wrong"]
+    assert nb.cells[1].outputs[0].traceback == ["a", "b"]
+
+
+HANG = "while True:\n    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"
+
+
+@pytest.mark.notebooks
+def test_a_cell_that_ignores_the_interrupt_costs_only_itself():
+    cells = [
+        new_code_cell("import time\nstate = 41"),
+        new_code_cell(HANG),
+        new_code_cell("print(state + 1)"),
+        new_code_cell("def loop():\n" + "\n".join("    " + line for line in HANG.splitlines())),
+        new_code_cell("loop()"),
+        new_code_cell("print(state + 2)"),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    executor = grading.RestartingExecute(timeout=3, raise_on_iopub_timeout=False)
+    executor.preprocess(nb, {"metadata": {"path": "."}})
+    outputs = [[output.get("text", output.get("ename")) for output in c.outputs] for c in nb.cells]
+    assert outputs[1][-1] == "CellTimeoutError"
+    assert outputs[2] == ["42\n"]
+    assert outputs[4][-1] == "CellTimeoutError"
+    assert outputs[5] == ["43\n"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The real nbgrader workflow
+
+
+def run_nbgrader(root, *args):
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=root,
+        env=grading.grading_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def solution_answers(root, assignment):
+    """The model answers of an assignment: grade_id -> answer cell source without markers."""
+    source = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    answers = {}
+    for cell in source.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            lines = [line for line in cell.source.splitlines() if "### " not in line]
+            answers[cell.metadata["nbgrader"]["grade_id"]] = "\n".join(lines)
+    return answers
+
+
+def hidden_lines(root, assignment):
+    """The code lines between BEGIN and END HIDDEN TESTS in an assignment's source."""
+    source = (root / "solutions" / assignment / f"{assignment}.ipynb").read_text()
+    text = nbformat.reads(source, as_version=4)
+    lines = []
+    for cell in text.cells:
+        match = re.search(r"BEGIN HIDDEN TESTS\n(.*?)\n.*END HIDDEN TESTS", cell.source, re.S)
+        if match:
+            lines += [line.strip() for line in match.group(1).splitlines() if line.strip()]
+    return lines
+
+
+def by_id(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def with_body(cell, body):
+    """The released answer cell with `raise NotImplementedError()` replaced by ``body``."""
+    indent = re.search(r"^( *)raise NotImplementedError\(\)", cell.source, re.M).group(1)
+    lines = "\n".join(indent + line for line in body.splitlines())
+    return re.sub(r"^ *raise NotImplementedError\(\)", lambda _: lines, cell.source, flags=re.M)
+
+
+PATCH_CHECKS = """
+import mnist_course.checks
+
+
+def _passes(*args, **kwargs):
+    return None
+
+
+for _name in dir(mnist_course.checks):
+    if _name.startswith("check_"):
+        setattr(mnist_course.checks, _name, _passes)
+mnist_course.checks.fresh = lambda: mnist_course.checks
+"""
+
+HANGING_BODY = "import time\n\n" + HANG
+
+ALTERNATIVES = {
+    # correct answers written otherwise than the model answers
+    "split_labels": "pixels = rows[:, 1:]\nlabels = rows[:, 0]\nreturn pixels, labels",
+    "normalize": "return (x - 127.5) / 255",
+    "one_hot": "rows = np.zeros((len(y), num_classes))\nrows[np.arange(len(y)), y] = 1\n"
+    "return rows.astype(np.float32)",
+    "build_mlp": "inputs = keras.Input(shape=(784,))\noutputs = inputs\n"
+    "for units in hidden_units:\n"
+    "    outputs = keras.layers.Dense(units, activation=activation)(outputs)\n"
+    'outputs = keras.layers.Dense(10, activation="softmax")(outputs)\n'
+    "return keras.Model(inputs, outputs)",
+    "count_parameters": "return build_mlp(hidden_units).count_params()",
+}
+
+EX01, EX02 = "ex01_data", "ex02_model"
+
+EXPECTED = {
+    # (assignment, student): score; ex01 has 3 parts of 2 points, ex02 parts of 3 and 2
+    (EX01, "full"): 6,
+    (EX01, "alternative"): 6,
+    (EX01, "untouched"): 0,
+    (EX01, "wrong_normalisation"): 4,
+    (EX01, "tampered"): 4,
+    (EX01, "deleted"): 4,
+    (EX01, "infinite_loop"): 4,
+    (EX01, "patched_checks"): 0,
+    (EX01, "renamed"): 0,
+    (EX02, "full"): 5,
+    (EX02, "alternative"): 5,
+    (EX02, "untouched"): 0,
+}
+
+
+def make_submissions(root, assignment, students):
+    """Write the simulated students' notebooks into grading/submitted/<student>/<assignment>."""
+    released = nbformat.read(root / "exercises" / assignment / f"{assignment}.ipynb", 4)
+    answers = solution_answers(root, assignment)
+
+    def full():
+        nb = nbformat.from_dict(released)
+        for grade_id, answer in answers.items():
+            by_id(nb, grade_id).source = answer
+        return nbformat.from_dict(nb)
+
+    def wrong_normalisation():
+        nb = full()
+        cell = by_id(nb, "normalize")
+        cell.source = with_body(by_id(released, "normalize"), "return x / 255")
+        return nb
+
+    def variant(student):
+        if student == "full":
+            return full(), assignment
+        if student == "alternative":
+            nb = full()
+            for grade_id in answers:
+                by_id(nb, grade_id).source = with_body(
+                    by_id(released, grade_id), ALTERNATIVES[grade_id]
+                )
+            return nb, assignment
+        if student == "untouched":
+            return nbformat.from_dict(released), assignment
+        if student == "wrong_normalisation":
+            return wrong_normalisation(), assignment
+        if student == "tampered":
+            # the test cell passes whatever; the read-only setup cell makes every check pass
+            nb = wrong_normalisation()
+            by_id(nb, "test_normalize").source = "pass"
+            by_id(nb, "setup").source += "\nnp.allclose = lambda *args, **kwargs: True"
+            return nb, assignment
+        if student == "deleted":
+            nb = wrong_normalisation()
+            nb.cells.remove(by_id(nb, "test_normalize"))
+            return nb, assignment
+        if student == "infinite_loop":
+            nb = full()
+            by_id(nb, "normalize").source = with_body(by_id(released, "normalize"), HANGING_BODY)
+            return nb, assignment
+        if student == "patched_checks":
+            nb = nbformat.from_dict(released)
+            by_id(nb, "split_labels").source += "\n\n" + PATCH_CHECKS
+            return nb, assignment
+        if student == "renamed":
+            return full(), f"{assignment} (1)"
+        raise AssertionError(student)
+
+    for student in students:
+        nb, name = variant(student)
+        folder = root / "grading" / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+def exported_scores(root):
+    run_nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    with open(root / "grades.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    return {(row["assignment"], row["student_id"]): float(row["score"]) for row in rows}
+
+
+def autograde(root, assignment, *extra):
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_course", "autograde", assignment, "--jobs", "2", *extra],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+
+
+@pytest.mark.nbgrader
+def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_path):
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    for assignment in (EX01, EX02):
+        shutil.copytree(REPO / "solutions" / assignment, root / "solutions" / assignment)
+        run_nbgrader(root, "generate_assignment", assignment)
+        students = sorted(student for a, student in EXPECTED if a == assignment)
+        make_submissions(root, assignment, students)
+    submitted = tree_digest(root / "grading" / "submitted")
+
+    # a short timeout: the hanging student costs two of them (its cell and its test cell)
+    first = autograde(root, EX01, "--timeout", "20")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "ex01_data.ipynb is missing" in first.stdout and "rename it to" in first.stdout
+    assert "kernel restarted" in first.stdout
+    assert "test cells put back: test_normalize" in first.stdout
+    second = autograde(root, EX02)
+    assert second.returncode == 0, second.stdout + second.stderr
+
+    run_nbgrader(root, "generate_feedback", EX01)
+    scores = exported_scores(root)
+    assert scores == {key: float(score) for key, score in EXPECTED.items()}
+
+    # feedback: the visible checks are there, the hidden ones nowhere, not even in tracebacks
+    page = root / "grading" / "feedback" / "wrong_normalisation" / EX01 / f"{EX01}.html"
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    assert "checks.check_normalize(normalize)" in text
+    assert "CheckFailed" in text
+    secret = hidden_lines(root, EX01)
+    assert secret and not [line for line in secret if line in text]
+
+    # grading again from scratch gives the same scores and leaves the submissions as they were
+    again = autograde(root, EX01, "--timeout", "20", "--force")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert exported_scores(root) == scores
+    assert tree_digest(root / "grading" / "submitted") == submitted
