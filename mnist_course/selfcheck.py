@@ -315,18 +315,14 @@ def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None, grace=HARD_
         if grade_ids is None or answer.grade_id in grade_ids:
             results[answer.grade_id] = _check_written(answer)
     while wanted:
-        done, stuck = _run_once(path, timeout, grace, wanted)
+        done, stopped = _run_once(path, timeout, grace, wanted)
         results.update(done)
-        if stuck is not None:
-            kind, name = stuck
-            if kind == "test":
-                results[name] = Result("timeout", _timeout_message(timeout))
-            else:
-                message = (
-                    f"timed out: {name} did not finish within {timeout:g} s and was stopped, "
-                    "so this check could not run. Look for a loop that never ends."
-                )
-                results.update({g: Result("timeout", message) for g in wanted if g not in done})
+        missing = [g for g in wanted if g not in results]
+        if stopped is not None and stopped[0] == "test" and stopped[1] in missing:
+            results[stopped[1]] = stopped[2]  # the others run again in a new process
+        else:
+            lost = Result("error", "the check stopped before this test cell ran")
+            results.update({g: stopped[2] if stopped else lost for g in missing})
         wanted = [g for g in wanted if g not in results]
     return results
 
@@ -342,55 +338,64 @@ def _check_written(answer):
 
 
 def _run_once(path, timeout, grace, wanted):
-    """Run one worker; return (results, the (kind, name) it was killed in, or None)."""
+    """Run one worker; return (results, None) or, when it was killed or died in a cell,
+    (results, (kind, name, Result for that cell))."""
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as folder:
         results_file = Path(folder) / "results.jsonl"
         results_file.touch()
-        log = open(Path(folder) / "output.log", "wb")  # noqa: SIM115
+        log_file = Path(folder) / "output.log"
         env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
         command = [sys.executable, "-m", "mnist_course.selfcheck", str(path)]
         command += [str(results_file), str(timeout), *wanted]
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        with open(log_file, "wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         with _children_lock:
             _children.add(process)
-        results, current, started, position = {}, None, time.monotonic(), 0
         try:
-            while True:
-                with open(results_file) as stream:
-                    stream.seek(position)
-                    chunk = stream.read()
-                complete = chunk[: chunk.rfind("\n") + 1]
-                position += len(complete.encode())
-                for line in complete.splitlines():
-                    event = json.loads(line)
-                    if event["event"] == "start":
-                        current, started = (event["kind"], event["id"]), time.monotonic()
-                    elif event["event"] == "result":
-                        results[event["id"]] = Result(event["outcome"], event["message"])
-                        current = None
-                if process.poll() is not None and not complete:
-                    break
-                if current and time.monotonic() - started > timeout + grace:
-                    process.kill()
-                    process.wait()
-                    return results, current
-                time.sleep(0.05)
+            return _watch(process, results_file, log_file, timeout, grace)
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait()
             with _children_lock:
                 _children.discard(process)
-            log.close()
-        if process.returncode != 0:
-            output = (Path(folder) / "output.log").read_text(errors="replace").strip()
+
+
+def _watch(process, results_file, log_file, timeout, grace):
+    results, current, started, position = {}, None, time.monotonic(), 0
+    while True:
+        with open(results_file) as stream:
+            stream.seek(position)
+            chunk = stream.read()
+        complete = chunk[: chunk.rfind("\n") + 1]
+        position += len(complete.encode())
+        for line in complete.splitlines():
+            event = json.loads(line)
+            if event["event"] == "start":
+                current, started = (event["kind"], event["id"]), time.monotonic()
+            elif event["event"] == "result":
+                results[event["id"]] = Result(event["outcome"], event["message"])
+                current = None
+            elif event["event"] == "done":
+                return results, None
+        if current and time.monotonic() - started > timeout + grace:
+            process.kill()
+            process.wait()
+            kind, name = current
+            if kind == "test":
+                return results, (kind, name, Result("timeout", _timeout_message(timeout)))
+            message = (
+                f"timed out: {name} did not finish within {timeout:g} s and was stopped, "
+                "so this check could not run. Look for a loop that never ends."
+            )
+            return results, (kind, name, Result("timeout", message))
+        if process.poll() is not None and not complete:
+            output = log_file.read_text(errors="replace").strip()
             last = output.splitlines()[-1] if output else f"exit code {process.returncode}"
-            for grade_id in wanted:
-                results.setdefault(
-                    grade_id,
-                    Result("error", f"the notebook's code stopped the check: {last}"),
-                )
-        return results, None
+            message = f"the notebook's code stopped the check ({last})"
+            kind, name = current or ("cell", "")
+            return results, (kind, name, Result("error", message))
+        time.sleep(0.05)
 
 
 # ---------------------------------------------------------------------------------------------

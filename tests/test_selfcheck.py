@@ -102,6 +102,14 @@ def test_a_loop_that_swallows_the_stop_is_killed_and_the_other_checks_still_run(
     assert results["test_split_labels"].passed and results["test_one_hot"].passed
 
 
+def test_a_function_that_ends_the_process_is_reported_and_the_other_checks_still_run(tmp_path):
+    source = "import os\n\n\ndef normalize(x):\n    os._exit(3)\n"
+    results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
+    assert results["test_normalize"].outcome == "error"
+    assert "stopped the check" in results["test_normalize"].message
+    assert results["test_split_labels"].passed and results["test_one_hot"].passed
+
+
 def test_an_endless_loop_outside_a_function_is_reported_for_the_checks_it_blocks(tmp_path):
     source = "while True:\n    pass\n"
     path = notebook_with_answer(tmp_path, "normalize", source)
