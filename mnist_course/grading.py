@@ -199,7 +199,7 @@ def assignment_notebooks(coursedir, assignment):
     if database != coursedir.db_url and not Path(database).is_file():
         raise GradingError(
             f"there is no gradebook at {database}; "
-            f"run `nbgrader generate_assignment {assignment}` first"
+            f"run `nbgrader generate_assignment {assignment} --force` first"
         )
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         try:
@@ -208,7 +208,8 @@ def assignment_notebooks(coursedir, assignment):
             known = sorted(a.name for a in gradebook.assignments)
             raise GradingError(
                 f"assignment {assignment!r} is not in the gradebook (it has {known}); "
-                f"run `nbgrader generate_assignment {assignment}` first"
+                f"run `nbgrader generate_assignment {assignment} --force` first (--force "
+                "because exercises/ already holds it; the notebooks come out the same)"
             ) from None
         return sorted(notebook.name for notebook in found.notebooks)
 
