@@ -31,7 +31,9 @@ from pathlib import Path
 from queue import Empty
 
 from jupyter_core.utils import ensure_async
+from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets import Float
 
@@ -43,7 +45,7 @@ TRANSIENT_ERRORS = ("database is locked", "Address already in use")
 RETRIES = 2
 """How many times a run that failed with a :data:`TRANSIENT_ERRORS` message is repeated."""
 
-RESTART_MESSAGE = "did not stop when interrupted"
+RESTART_MESSAGE = "restarting it and re-running"
 """Part of the log line :class:`RestartingExecute` writes when it restarts a kernel."""
 
 
@@ -56,7 +58,8 @@ class GradingError(Exception):
 
 
 class RestartingExecute(Execute):
-    """nbgrader's ``Execute`` for which a hanging cell costs only its own points.
+    """nbgrader's ``Execute`` for which a hanging cell, or one that kills the kernel, costs
+    only its own points.
 
     When a cell runs past ``Execute.timeout``, nbgrader interrupts the kernel and goes on. A
     loop that catches ``KeyboardInterrupt`` (or ``BaseException``) ignores the interrupt, so
@@ -64,7 +67,8 @@ class RestartingExecute(Execute):
     the kernel answers within ``interrupt_grace`` seconds of the interrupt; if not, it
     restarts the kernel and re-runs, silently, the cells that had finished, except test cells,
     so that the notebook goes on from the state it had before the hanging cell. The hanging
-    cell scores 0 as before.
+    cell scores 0 as before. A cell that kills the kernel (``os._exit``, a crash) gets an error
+    output and the same restart, where nbgrader would stop grading the whole notebook.
     """
 
     interrupt_grace = Float(
@@ -99,21 +103,36 @@ class RestartingExecute(Execute):
         return False
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        try:
+            cell = await super().async_execute_cell(
+                cell, cell_index, execution_count, store_history
+            )
+        except DeadKernelError:
+            cell.outputs.append(
+                new_output(
+                    "error",
+                    ename="DeadKernelError",
+                    evalue="the kernel died while running this cell",
+                    traceback=["DeadKernelError: the kernel died while running this cell"],
+                )
+            )
+            await self._restart_and_replay(cell_index, "died")
+            return cell
         if self._kernel_hung:
             self._kernel_hung = False
-            await self._restart_and_replay(cell_index)
+            await self._restart_and_replay(cell_index, "did not stop when interrupted")
         elif cell.cell_type == "code" and cell.source.strip() and not _is_test_cell(cell):
             self._replay_sources.append(cell.source)
         return cell
 
     execute_cell = run_sync(async_execute_cell)
 
-    async def _restart_and_replay(self, cell_index):
+    async def _restart_and_replay(self, cell_index, why):
         self.log.error(
-            "The kernel %s (cell %d): restarting it and re-running the %d cells before it",
-            RESTART_MESSAGE,
+            "The kernel %s (cell %d): %s the %d cells before it",
+            why,
             cell_index,
+            RESTART_MESSAGE,
             len(self._replay_sources),
         )
         await ensure_async(self.km.restart_kernel(now=True))

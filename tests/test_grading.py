@@ -241,7 +241,7 @@ def test_the_log_of_a_run_is_summarised_in_notes():
     output = (
         "[AutogradeApp | WARNING] Missing grade cell test_one_hot encountered, adding to notebook\n"
         "[AutogradeApp | ERROR] Timeout waiting for execute reply (20s).\n"
-        f"[AutogradeApp | ERROR] The kernel {grading.RESTART_MESSAGE} (cell 9): restarting it\n"
+        f"[AutogradeApp | ERROR] The kernel died (cell 9): {grading.RESTART_MESSAGE} the 4 cells\n"
     )
     result = grading.read_outcome("alice", 0, output)
     assert result.status == "graded"
@@ -294,7 +294,7 @@ HANG = "while True:\n    try:\n        time.sleep(0.2)\n    except BaseException
 
 
 @pytest.mark.notebooks
-def test_a_cell_that_ignores_the_interrupt_costs_only_itself():
+def test_a_cell_that_ignores_the_interrupt_or_kills_the_kernel_costs_only_itself():
     cells = [
         new_code_cell("import time\nstate = 41"),
         new_code_cell(HANG),
@@ -302,6 +302,8 @@ def test_a_cell_that_ignores_the_interrupt_costs_only_itself():
         new_code_cell("def loop():\n" + "\n".join("    " + line for line in HANG.splitlines())),
         new_code_cell("loop()"),
         new_code_cell("print(state + 2)"),
+        new_code_cell("import os\nos._exit(1)"),
+        new_code_cell("print(state + 3)"),
     ]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
@@ -312,6 +314,8 @@ def test_a_cell_that_ignores_the_interrupt_costs_only_itself():
     assert outputs[2] == ["42\n"]
     assert outputs[4][-1] == "CellTimeoutError"
     assert outputs[5] == ["43\n"]
+    assert outputs[6] == ["DeadKernelError"]
+    assert outputs[7] == ["44\n"]
 
 
 # ---------------------------------------------------------------------------------------------
