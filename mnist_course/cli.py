@@ -109,6 +109,35 @@ def _parser():
         "--root", type=Path, default=Path("."), help="the course folder (default: here)"
     )
     autograde.set_defaults(run=_autograde)
+
+    lessons = commands.add_parser(
+        "lessons",
+        help="execute the lesson notebooks and render them to HTML for publishing",
+        description="Run every lesson in lessons/ top to bottom in a fresh kernel and write "
+        "each as an HTML page (plots embedded) plus index.html.",
+    )
+    lessons.add_argument(
+        "--out",
+        type=Path,
+        default=Path("lessons_html"),
+        help="folder for the HTML pages (default lessons_html); files there are kept",
+    )
+    lessons.add_argument(
+        "--from",
+        dest="folder",
+        type=Path,
+        default=Path("lessons"),
+        help="folder holding the lesson notebooks (default lessons)",
+    )
+    lessons.add_argument(
+        "--force", action="store_true", help="replace the lesson pages in a non-empty --out"
+    )
+    lessons.add_argument(
+        "--clear",
+        action="store_true",
+        help="instead: remove outputs and execution counts from the notebooks, before committing",
+    )
+    lessons.set_defaults(run=_lessons)
     return parser
 
 
@@ -187,11 +216,27 @@ def _autograde(args):
         return 1
 
 
+def _lessons(args):
+    from .lessons import LessonError, clear_outputs, lesson_paths, render_lessons
+
+    if args.clear:
+        for path in lesson_paths(args.folder):
+            print(f"{path}: {'cleared' if clear_outputs(path) else 'already clean'}")
+        return 0
+    try:
+        written = render_lessons(args.out, folder=args.folder, force=args.force)
+    except LessonError as error:
+        print(f"mnist-course: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(written)} pages to {args.out}; open {written[-1]}")
+    return 0
+
+
 def main(argv=None):
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (MnistDataError, FileExistsError, ValueError) as error:
+    except (MnistDataError, FileExistsError, FileNotFoundError, ValueError) as error:
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,260 @@
+"""Run the lesson notebooks in a real kernel and render them to HTML for publishing.
+
+The lessons are stored without outputs. :func:`render_lessons` executes each one top to
+bottom in a fresh kernel, as a student would, and writes the executed notebook as a
+self-contained HTML page (plots embedded) plus an ``index.html`` that links them.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+import nbformat
+
+LESSONS_DIR = Path("lessons")
+"""Where the lesson notebooks live, relative to the repository root."""
+
+CELL_TIMEOUT = 300
+"""Seconds one cell may run before the execution is stopped as hung."""
+
+KERNEL_NAME = "python3"
+
+
+class LessonError(RuntimeError):
+    """A lesson raised an error while it was executed."""
+
+
+def lesson_paths(folder=LESSONS_DIR):
+    """Return the lesson notebooks in ``folder`` in reading order (``01_...``, ``02_...``).
+
+    Parameters
+    ----------
+    folder : str or Path, default "lessons"
+
+    Returns
+    -------
+    list of Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("02_b.ipynb", "01_a.ipynb", "notes.ipynb"):
+    ...     _ = (folder / name).write_text("{}")
+    >>> [p.name for p in lesson_paths(folder)]
+    ['01_a.ipynb', '02_b.ipynb']
+    """
+    folder = Path(folder)
+    paths = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+    if not paths:
+        raise FileNotFoundError(
+            f"no lesson notebooks (named like 01_data_preparation.ipynb) in {folder.resolve()}; "
+            "run from the repository root or pass the lessons folder."
+        )
+    return paths
+
+
+def output_problems(notebook):
+    """List what keeps a notebook from being stored clean: outputs, execution counts, timings.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+
+    Returns
+    -------
+    list of str
+        One line per offending cell; empty when the notebook is clean.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    >>> output_problems(nb)
+    []
+    >>> nb.cells[0].execution_count = 3
+    >>> output_problems(nb)
+    ['cell 1: execution count 3']
+    """
+    problems = []
+    for number, cell in enumerate(notebook.cells, start=1):
+        if "execution" in cell.metadata:
+            problems.append(f"cell {number}: execution timing in its metadata")
+        if cell.cell_type != "code":
+            continue
+        if cell.get("outputs"):
+            problems.append(f"cell {number}: {len(cell.outputs)} output(s)")
+        if cell.get("execution_count") is not None:
+            problems.append(f"cell {number}: execution count {cell.execution_count}")
+    return problems
+
+
+def clear_outputs(path):
+    """Remove outputs, execution counts and execution timings from a notebook file, in place.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    bool
+        True if the file changed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "n.ipynb"
+    >>> cell = nbformat.v4.new_code_cell("1", execution_count=1)
+    >>> nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    >>> clear_outputs(path), clear_outputs(path)
+    (True, False)
+    """
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    if not output_problems(notebook):
+        return False
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.write(notebook, path)
+    return True
+
+
+def execute_notebook(path, *, timeout=CELL_TIMEOUT, cwd=None, kernel_name=KERNEL_NAME):
+    """Execute a notebook top to bottom in a fresh kernel and return the executed copy.
+
+    The file itself is not changed. The kernel starts in ``cwd`` (by default the notebook's
+    folder, as in JupyterLab), so files a lesson writes land next to it.
+
+    Parameters
+    ----------
+    path : str or Path
+    timeout : int, default 300
+        Seconds any one cell may run.
+    cwd : str or Path, optional
+    kernel_name : str, default "python3"
+        The ``python3`` kernel runs the same Python as the caller.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+
+    Raises
+    ------
+    nbclient.exceptions.CellExecutionError
+        If a cell raises; the message names the cell and shows its traceback.
+    """
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    folder = Path(cwd) if cwd is not None else path.parent
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        resources={"metadata": {"path": str(folder)}},
+        # keep the kernel's own start-up log lines (not the cells' output) off the terminal
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
+    client.execute()
+    return notebook
+
+
+def to_html(notebook):
+    """Render an (executed) notebook as one self-contained HTML page, plots embedded.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> page = to_html(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Hi")]))
+    >>> "<html" in page
+    True
+    """
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    return body
+
+
+def _index_page(entries):
+    items = "\n".join(
+        f'<li><a href="{html.escape(name)}">{html.escape(title)}</a></li>'
+        for name, title in entries
+    )
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>MNIST with Keras: lessons'
+        f"</title></head>\n<body><h1>MNIST with Keras: lessons</h1>\n<ol>\n{items}\n</ol>\n"
+        "</body></html>\n"
+    )
+
+
+def _title(notebook, default):
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return default
+
+
+def render_lessons(out, *, folder=LESSONS_DIR, force=False, timeout=CELL_TIMEOUT, log=print):
+    """Execute every lesson in a fresh kernel and write it as HTML into ``out``.
+
+    Parameters
+    ----------
+    out : str or Path
+        Folder for ``01_....html`` ... and ``index.html``; created if missing. A folder
+        that already holds files is refused unless ``force`` is true.
+    folder : str or Path, default "lessons"
+    force : bool, default False
+        Replace the HTML pages of the same names in a non-empty ``out``.
+    timeout : int, default 300
+        Seconds any one cell may run.
+    log : callable, default print
+        Receives one progress line per lesson.
+
+    Returns
+    -------
+    list of Path
+        The pages written, ``index.html`` last.
+    """
+    from nbclient.exceptions import CellExecutionError
+
+    out = Path(out)
+    paths = lesson_paths(folder)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} is a file; expected a folder for the HTML pages.")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise FileExistsError(
+            f"{out} already holds files; choose an empty folder, or pass --force to replace "
+            "the lesson pages in it."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    written, entries = [], []
+    for path in paths:
+        start = time.perf_counter()
+        try:
+            notebook = execute_notebook(path, timeout=timeout)
+        except CellExecutionError as error:
+            raise LessonError(f"{path} failed; nothing was written for it.\n{error}") from None
+        target = out / f"{path.stem}.html"
+        target.write_text(to_html(notebook), encoding="utf-8")
+        written.append(target)
+        entries.append((target.name, _title(notebook, path.stem)))
+        log(f"{path.name}: executed in {time.perf_counter() - start:.0f} s -> {target}")
+    index = out / "index.html"
+    index.write_text(_index_page(entries), encoding="utf-8")
+    written.append(index)
+    return written

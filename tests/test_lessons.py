@@ -1,0 +1,173 @@
+"""The lesson notebooks: stored clean, built alike, and each runs top to bottom in a real kernel."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mnist_course import lessons
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON_FOLDER = ROOT / "lessons"
+LESSON_NAMES = [
+    "01_data_preparation",
+    "02_building_the_model",
+    "03_compiling_and_training",
+    "04_testing_the_model",
+    "05_experimenting",
+    "06_going_further",
+]
+LESSON_PATHS = [LESSON_FOLDER / f"{name}.ipynb" for name in LESSON_NAMES]
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def markdown(notebook):
+    return [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+
+
+def has_embedded_plot(page):
+    return re.search(r'<img [^>]*src="data:image/png;base64,', page) is not None
+
+
+def write_notebook(path, *sources):
+    """Write a notebook whose first cell is a title and whose code cells are ``sources``."""
+    cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}")]
+    cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def test_the_six_lessons_are_found_in_reading_order():
+    assert lessons.lesson_paths(LESSON_FOLDER) == LESSON_PATHS
+
+
+@pytest.mark.parametrize("path", LESSON_PATHS, ids=LESSON_NAMES)
+def test_lesson_is_stored_without_outputs_or_execution_counts(path):
+    problems = lessons.output_problems(read(path))
+    assert not problems, (
+        f"{path.name} was saved with outputs ({'; '.join(problems)}); clear them with "
+        "`mnist-course lessons --clear`"
+    )
+
+
+@pytest.mark.parametrize("path", LESSON_PATHS, ids=LESSON_NAMES)
+def test_lesson_opens_with_learning_goals_and_ends_with_a_recap_and_questions(path):
+    texts = markdown(read(path))
+    assert texts[0].startswith("# Lesson "), "the first cell should be the lesson's title"
+    assert "**Learning goals.**" in texts[0]
+    last = texts[-1]
+    assert "## Recap" in last and "## Questions to think about" in last
+    questions = re.findall(r"^\d\. ", last.split("## Questions to think about")[1], re.M)
+    assert 2 <= len(questions) <= 3
+
+
+@pytest.mark.parametrize("path", LESSON_PATHS, ids=LESSON_NAMES)
+def test_lesson_imports_mnist_course_first_so_tensorflow_stays_quiet(path):
+    code = [cell.source for cell in read(path).cells if cell.cell_type == "code"]
+    first_import = next(line for line in code[0].splitlines() if line.startswith("import "))
+    assert first_import == "import mnist_course as mc"
+
+
+def test_output_problems_names_each_cell_with_outputs_and_clear_outputs_removes_them(tmp_path):
+    path = tmp_path / "01_dirty.ipynb"
+    cell = nbformat.v4.new_code_cell("print(1)", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x"), cell]), path)
+    assert lessons.output_problems(read(path)) == [
+        "cell 2: 1 output(s)",
+        "cell 2: execution count 1",
+    ]
+    assert lessons.clear_outputs(path) is True
+    assert lessons.output_problems(read(path)) == []
+    assert read(path).cells[1].source == "print(1)"
+
+
+def test_a_folder_without_lessons_is_refused_with_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run from the repository root"):
+        lessons.lesson_paths(tmp_path)
+
+
+@pytest.mark.notebooks
+def test_the_lesson_kernel_runs_the_same_python_as_the_tests(tmp_path):
+    path = write_notebook(tmp_path / "01_which.ipynb", "import sys\nprint(sys.executable)")
+    executed = lessons.execute_notebook(path)
+    printed = executed.cells[1].outputs[0].text.strip()
+    assert Path(printed).resolve() == Path(sys.executable).resolve()
+
+
+@pytest.mark.notebooks
+@pytest.mark.training
+@pytest.mark.parametrize("path", LESSON_PATHS, ids=LESSON_NAMES)
+def test_lesson_runs_top_to_bottom_in_a_fresh_kernel_with_plots_and_no_stderr(path, tmp_path):
+    # a copy in an empty folder: nothing cached from an earlier run, nothing written to lessons/
+    copy = shutil.copy(path, tmp_path / path.name)
+    executed = lessons.execute_notebook(copy)  # raises CellExecutionError on any error
+    outputs = [out for cell in executed.cells if cell.cell_type == "code" for out in cell.outputs]
+    stderr = [out.text for out in outputs if out.get("name") == "stderr"]
+    assert not stderr, f"{path.name} wrote to stderr: {stderr}"
+    assert any("image/png" in out.get("data", {}) for out in outputs), "no plot was shown"
+    assert has_embedded_plot(lessons.to_html(executed))
+
+
+def run_cli(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_course", "lessons", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+@pytest.mark.notebooks
+def test_lessons_command_renders_html_with_plots_and_never_overwrites_unasked(tmp_path):
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    write_notebook(
+        folder / "01_digits.ipynb",
+        "%matplotlib inline\nimport mnist_course as mc\nimport numpy as np",
+        "mc.plot_digits(np.zeros((4, 28, 28)), np.arange(4), n=4)",
+    )
+    write_notebook(folder / "02_text.ipynb", "print('hello from lesson 2')")
+
+    result = run_cli("--out", "html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    html = tmp_path / "html"
+    assert sorted(p.name for p in html.iterdir()) == [
+        "01_digits.html",
+        "02_text.html",
+        "index.html",
+    ]
+    assert has_embedded_plot((html / "01_digits.html").read_text())
+    assert "hello from lesson 2" in (html / "02_text.html").read_text()
+    index = (html / "index.html").read_text()
+    assert 'href="01_digits.html"' in index and 'href="02_text.html"' in index
+
+    (html / "01_digits.html").write_text("edited by hand")
+    again = run_cli("--out", "html", cwd=tmp_path)
+    assert again.returncode == 1
+    assert "already holds files" in again.stderr and "--force" in again.stderr
+    assert (html / "01_digits.html").read_text() == "edited by hand"
+
+    forced = run_cli("--out", "html", "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert has_embedded_plot((html / "01_digits.html").read_text())
+
+
+@pytest.mark.notebooks
+def test_a_failing_lesson_is_reported_by_name_and_nothing_is_written_for_it(tmp_path):
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    write_notebook(folder / "01_broken.ipynb", "raise ValueError('a deliberate mistake')")
+    result = run_cli("--from", str(folder), "--out", str(tmp_path / "html"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "01_broken.ipynb failed" in result.stderr
+    assert "a deliberate mistake" in result.stderr
+    assert not (tmp_path / "html" / "01_broken.html").exists()
