@@ -92,7 +92,11 @@ def normalize(x):
         raise ValueError(
             f"x has values from {x.min()} to {x.max()}; expected raw grey levels 0..255."
         )
-    return (x.astype(np.float32) / 255.0 - 0.5).astype(np.float32)
+    # one float32 copy, scaled in place: no float64 temporaries of the whole array
+    scaled = x.astype(np.float32)
+    scaled /= 255.0
+    scaled -= 0.5
+    return scaled
 
 
 def one_hot(y, *, num_classes=NUM_CLASSES):

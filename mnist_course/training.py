@@ -14,8 +14,9 @@ from .preprocessing import preprocess
 STEPS_PER_EXECUTION = 200
 """Batches run per call into TensorFlow: same maths, less Python overhead per step.
 
-Measured on a 2-core CPU (benchmarks/bench_training.py): 5 epochs at batch 32 took
-12.1 s with the default of 1 and 5.5 s with 200; the learned weights are identical.
+Measured on a quiet 2-core CPU (``benchmarks/bench_pipeline.py --tf-variants``): 5 epochs
+at batch 32 took 12.1 s with the default of 1 and 5.5 s with 200; the learned weights are
+identical.
 """
 
 
