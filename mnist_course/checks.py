@@ -59,7 +59,10 @@ def fresh():
 
     The copy has its own copies of the course modules it compares against, so code that
     replaces ``mnist_course.checks.check_normalize`` or ``mnist_course.normalize`` in the
-    notebook does not reach it. Keras and numpy are shared.
+    notebook does not reach it. Test cells call it as
+    ``importlib.reload(mnist_course.checks).fresh()``: the reload first restores this module
+    from its file, in case ``fresh`` itself was replaced. Keras, numpy and the standard
+    library are shared: code that patches those is beyond what a test cell can defend.
 
     Returns
     -------
