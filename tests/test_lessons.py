@@ -89,6 +89,19 @@ def test_output_problems_names_each_cell_with_outputs_and_clear_outputs_removes_
     assert read(path).cells[1].source == "print(1)"
 
 
+def test_lessons_clear_command_strips_outputs_and_leaves_clean_notebooks_alone(tmp_path):
+    dirty = tmp_path / "01_dirty.ipynb"
+    cell = nbformat.v4.new_code_cell("print(1)", execution_count=4)
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00Z"}
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), dirty)
+    write_notebook(tmp_path / "02_clean.ipynb", "print(2)")
+    result = run_cli("--from", str(tmp_path), "--clear", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "01_dirty.ipynb: cleared" in result.stdout
+    assert "02_clean.ipynb: already clean" in result.stdout
+    assert lessons.output_problems(read(dirty)) == []
+
+
 def test_a_folder_without_lessons_is_refused_with_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="run from the repository root"):
         lessons.lesson_paths(tmp_path)
