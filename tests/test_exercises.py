@@ -121,6 +121,9 @@ def test_the_setup_cell_imports_mnist_course_first(assignment):
     assert nbgrader_meta(setup)["locked"]
     first_import = next(line for line in setup.source.splitlines() if "import " in line)
     assert first_import.startswith("import mnist_course")
+    # a failed test cell shows the check's message, not a traceback whose context lines
+    # would print hidden tests into the feedback
+    assert "%xmode Minimal" in setup.source.splitlines()
 
 
 def test_nbgrader_config_puts_everything_grading_makes_under_grading():
