@@ -142,7 +142,7 @@ def main(argv=None):
     parser.add_argument("--students", type=int, default=20, help="class size (default 20)")
     parser.add_argument("--jobs", type=int, default=2, help="students at once (default 2)")
     parser.add_argument(
-        "--exercises", nargs="+", default=EXERCISES, help="exercises to time one student of"
+        "--exercises", nargs="*", default=EXERCISES, help="exercises to time one student of"
     )
     parser.add_argument(
         "--class-exercise", default="ex01_data", help="exercise the class submits (ex01_data)"

@@ -1,10 +1,10 @@
 """Grading with nbgrader: autograde a class in parallel, and two preprocessors that make it fair.
 
-nbgrader grades one student at a time. :func:`autograde_class` runs one
-``nbgrader autograde <assignment> --student <id>`` process per student, ``jobs`` at a time,
-over the course's one gradebook, and reports each student: graded (with the score), skipped
-(already graded), failed (with nbgrader's reason) or missing notebooks. It never writes into
-the submitted folder.
+nbgrader grades one student at a time. :func:`autograde_class` grades ``jobs`` students at
+once, in ``jobs`` worker processes that each run nbgrader's autograde for one student after
+another, over the course's one gradebook, and reports each student: graded (with the score),
+skipped (already graded), failed (with nbgrader's reason) or missing notebooks. It never
+writes into the submitted folder.
 
 nbgrader_config.py names the two preprocessors:
 
@@ -19,17 +19,20 @@ nbgrader_config.py names the two preprocessors:
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import difflib
 import glob
+import multiprocessing
 import os
 import re
-import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 
+import nbformat
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
@@ -44,6 +47,10 @@ TRANSIENT_ERRORS = ("database is locked", "Address already in use")
 
 RETRIES = 2
 """How many times a run that failed with a :data:`TRANSIENT_ERRORS` message is repeated."""
+
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+"""One TensorFlow thread per grading kernel: ``jobs`` kernels share the cores without
+crowding each other, and a grade does not depend on how many cores the machine has."""
 
 RESTART_MESSAGE = "restarting it and re-running"
 """Part of the log line :class:`RestartingExecute` writes when it restarts a kernel."""
@@ -263,6 +270,46 @@ def notebook_problems(folder, expected):
     return problems
 
 
+TAMPERING = re.compile(
+    r"\bimportlib\b|\bbuiltins\b|__import__|\bsys\.modules\b|\bmnist_course\.checks\b"
+    r"|\b(?:np|numpy|keras|tf|tensorflow|mnist_course)(?:\.\w+)+\s*=(?!=)"
+)
+"""Code that has no place in an answer: it reaches the checks, the import system or a library."""
+
+
+def tampering(path):
+    """Return the answer cells of a notebook whose code reaches the checks or the import system.
+
+    Each test cell loads the checks anew, so patching ``mnist_course.checks`` gains nothing;
+    code that patches the import machinery itself can still fool checks that run in the
+    student's kernel. Such code has no place in an answer and is worth a look by hand.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> path = Path(tempfile.mkdtemp()) / "ex01_data.ipynb"
+    >>> cell = new_code_cell("importlib.reload = lambda module: module")
+    >>> cell.metadata["nbgrader"] = {"grade_id": "normalize", "solution": True}
+    >>> nbformat.write(new_notebook(cells=[cell]), path)
+    >>> tampering(path)
+    ['cell normalize: importlib']
+    """
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # an unreadable notebook is nbgrader's to report
+        return []
+    found = []
+    for index, cell in enumerate(nb.cells):
+        nbgrader = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (nbgrader and not nbgrader.get("solution")):
+            continue  # nbgrader restores test and read-only cells
+        match = TAMPERING.search(cell.source)
+        if match:
+            found.append(f"cell {nbgrader.get('grade_id', index)}: {match.group(0).strip()}")
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # Autograding a class
 
@@ -284,8 +331,9 @@ class StudentResult:
 def grading_environment(base=None):
     """Return the environment for nbgrader: this Python's tools first, the course importable.
 
-    nbgrader runs ``alembic`` from PATH, and the grading kernel must import this package and
-    keep TensorFlow off stderr (nbgrader fails any test cell that writes to stderr).
+    nbgrader runs ``alembic`` from PATH, and the grading kernel must import this package,
+    keep TensorFlow off stderr (nbgrader fails any test cell that writes to stderr) and use
+    :data:`ONE_THREAD`.
 
     Examples
     --------
@@ -298,40 +346,73 @@ def grading_environment(base=None):
     env["PATH"] = os.pathsep.join(filter(None, [tools, env.get("PATH")]))
     package_parent = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-    for name, value in QUIET_ENVIRONMENT.items():
+    for name, value in {**QUIET_ENVIRONMENT, **ONE_THREAD}.items():
         env.setdefault(name, value)
     return env
 
 
-def autograde_command(assignment, student, *, force=False, timeout=None):
-    """Return the nbgrader command line that autogrades one student.
+class GradingPool:
+    """``jobs`` worker processes, each one nbgrader that autogrades student after student.
 
-    Examples
-    --------
-    >>> autograde_command("ex01_data", "alice", force=True, timeout=20)[3:]
-    ['autograde', 'ex01_data', '--student', 'alice', '--force', '--Execute.timeout=20']
+    Each worker loads nbgrader and the course's configuration once, then grades the students
+    it is given through nbgrader's Python API (``NbGraderAPI.autograde``, what ``nbgrader
+    autograde --student`` runs), each notebook in a fresh kernel. Starting nbgrader costs
+    about 3 s of CPU; a process per student would pay that every time. Call it as
+    ``pool(assignment, student, force=...)`` -> ``(returncode, log)``.
     """
-    command = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", student]
-    if force:
-        command.append("--force")
+
+    def __init__(self, root, *, jobs, timeout=None):
+        self._args = (str(Path(root).resolve()), timeout, grading_environment())
+        self._jobs = jobs
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+
+    def _new_pool(self):
+        return concurrent.futures.ProcessPoolExecutor(
+            self._jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=self._args,
+        )
+
+    def __call__(self, assignment, student, *, force):
+        with self._lock:
+            pool = self._pool
+        try:
+            return pool.submit(_grade_in_worker, assignment, student, force).result()
+        except concurrent.futures.process.BrokenProcessPool as error:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = self._new_pool()
+            return 1, f"[ERROR] the grading process ended ({error}); grade this student again"
+
+    def close(self):
+        self._pool.shutdown()
+
+
+_API = None
+
+
+def _start_worker(root, timeout, env):
+    """Set up a grading worker: environment, folder, nbgrader with the course's config."""
+    global _API
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    os.environ.update(env)  # the grading kernels inherit it
+    os.chdir(root)
+    quiet = os.open(os.devnull, os.O_WRONLY)  # nbgrader's log is captured per student
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
     if timeout is not None:
-        command.append(f"--Execute.timeout={int(timeout)}")
-    return command
+        config.Execute.timeout = int(timeout)
+    _API = NbGraderAPI(config=config)
 
 
-def run_command(command, *, cwd, env):
-    """Run a command; return its exit status and its stdout and stderr together."""
-    done = subprocess.run(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    )
-    return done.returncode, done.stdout
+def _grade_in_worker(assignment, student, force):
+    result = _API.autograde(assignment, student, force=force, create=True)
+    return (0 if result["success"] else 1), result.get("log", "") + result.get("error", "")
 
 
 def read_outcome(student, returncode, output):
@@ -348,7 +429,7 @@ def read_outcome(student, returncode, output):
         status = "skipped" if "Skipping existing assignment" in output else "graded"
         result = StudentResult(student, status)
     else:
-        errors = re.findall(r"\[AutogradeApp \| ERROR\] (.*)", output)
+        errors = re.findall(r"\[(?:AutogradeApp \| )?ERROR\] (.*)", output)
         generic = ("There was an error processing", "Please see")
         reasons = [line for line in errors if not line.startswith(generic)]
         if not reasons:
@@ -367,24 +448,25 @@ def read_outcome(student, returncode, output):
     return result
 
 
-def autograde_student(
-    assignment, student, *, coursedir, expected, force=False, timeout=None, log_dir, run=None
-):
-    """Autograde one student with nbgrader in a subprocess; return a :class:`StudentResult`.
+def autograde_student(assignment, student, *, coursedir, expected, grader, force=False, log_dir):
+    """Autograde one student with ``grader``; return a :class:`StudentResult`.
 
     A run that fails with a :data:`TRANSIENT_ERRORS` message (a busy gradebook) is repeated
     up to :data:`RETRIES` times.
     """
-    run = run_command if run is None else run
     folder = coursedir.format_path(coursedir.submitted_directory, student, assignment)
-    problems = notebook_problems(folder, expected)
-    env = grading_environment()
+    missing = notebook_problems(folder, expected)
+    problems = list(missing)
+    for name in expected:
+        cells = tampering(Path(folder) / f"{name}.ipynb")
+        if cells:
+            problems.append(
+                f"{name}.ipynb: answer code reaches the checks or the import system "
+                f"({'; '.join(cells)}): look at it by hand"
+            )
     start = time.perf_counter()
     for attempt in range(RETRIES + 1):
-        command = autograde_command(
-            assignment, student, force=force or attempt > 0, timeout=timeout
-        )
-        returncode, output = run(command, cwd=coursedir.root, env=env)
+        returncode, output = grader(assignment, student, force=force or attempt > 0)
         if returncode == 0 or not any(error in output for error in TRANSIENT_ERRORS):
             break
     result = read_outcome(student, returncode, output)
@@ -392,11 +474,11 @@ def autograde_student(
     if attempt:
         result.notes.append(f"run {attempt + 1} times (the gradebook was busy)")
     result.notes[:0] = problems
-    if len(problems) == len(expected) and result.status == "failed":
+    if len(missing) == len(expected) and result.status == "failed":
         result.status = "missing"
     log_dir.mkdir(parents=True, exist_ok=True)
     result.log = log_dir / f"{student}.log"
-    result.log.write_text(" ".join(command) + "\n" + output)
+    result.log.write_text(f"autograde {assignment} --student {student}\n{output}")
     return result
 
 
@@ -423,13 +505,13 @@ def autograde_class(
     jobs=None,
     force=False,
     timeout=None,
-    run=None,
+    grader=None,
     on_result=None,
 ):
     """Autograde every submission of an assignment, ``jobs`` students at a time.
 
-    Each student is one ``nbgrader autograde <assignment> --student <id>`` process run from
-    ``root``; they share the gradebook that nbgrader_config.py names.
+    ``jobs`` worker processes (a :class:`GradingPool`) each run nbgrader's autograde for one
+    student after another; they share the gradebook that nbgrader_config.py names.
 
     Parameters
     ----------
@@ -445,8 +527,9 @@ def autograde_class(
         Grade again students that were graded before (nbgrader's ``--force``).
     timeout : float, optional
         Seconds a cell may run (``Execute.timeout``); default nbgrader_config.py's value.
-    run : callable, optional
-        ``run(command, cwd=..., env=...) -> (returncode, output)``; default a subprocess.
+    grader : callable, optional
+        ``grader(assignment, student, force=...) -> (returncode, log)``; default a
+        :class:`GradingPool` of ``jobs`` workers.
     on_result : callable, optional
         Called with each :class:`StudentResult` as soon as that student is done.
 
@@ -469,23 +552,31 @@ def autograde_class(
     log_dir = Path(coursedir.root) / Path(coursedir.autograded_directory).parent / "logs"
     log_dir = log_dir / assignment
 
+    jobs = min(jobs, len(students))
+    pool = None
+    if grader is None:
+        grader = pool = GradingPool(coursedir.root, jobs=jobs, timeout=timeout)
+
     def grade(student):
         result = autograde_student(
             assignment,
             student,
             coursedir=coursedir,
             expected=expected,
+            grader=grader,
             force=force,
-            timeout=timeout,
             log_dir=log_dir,
-            run=run,
         )
         if on_result is not None:
             on_result(result)
         return result
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(grade, students))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as threads:
+            results = list(threads.map(grade, students))
+    finally:
+        if pool is not None:
+            pool.close()
     read_scores(coursedir, assignment, results)
     return results
 
