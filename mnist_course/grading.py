@@ -430,7 +430,7 @@ def read_outcome(student, returncode, output):
         result = StudentResult(student, status)
     else:
         errors = re.findall(r"\[(?:AutogradeApp \| )?ERROR\] (.*)", output)
-        generic = ("There was an error processing", "Please see")
+        generic = ("There was an error processing", "Please see", "Traceback")
         reasons = [line for line in errors if not line.startswith(generic)]
         if not reasons:
             tail = [line for line in output.strip().splitlines() if line.strip()][-1:]
@@ -567,6 +567,7 @@ def autograde_class(
             force=force,
             log_dir=log_dir,
         )
+        read_scores(coursedir, assignment, [result])
         if on_result is not None:
             on_result(result)
         return result
@@ -577,7 +578,6 @@ def autograde_class(
     finally:
         if pool is not None:
             pool.close()
-    read_scores(coursedir, assignment, results)
     return results
 
 

@@ -183,6 +183,7 @@ def test_a_failed_run_reports_nbgrader_reason_and_keeps_its_log(course):
     submit(course, "alice")
     output = (
         "[ERROR] There was an error processing assignment: x\n"
+        "[ERROR] Traceback (most recent call last):\n"
         "[ERROR] Kernel died while waiting for execute reply.\n"
         "[ERROR] Please see the the above traceback for details\n"
     )
