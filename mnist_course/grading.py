@@ -596,7 +596,10 @@ def format_result(result):
     for note in result.notes:
         line += f"\n    {note}"
     if result.status in ("failed", "missing") and result.log is not None:
-        line += f"\n    nbgrader's log: {result.log}"
+        log = result.log
+        if log.is_relative_to(Path.cwd()):
+            log = log.relative_to(Path.cwd())
+        line += f"\n    nbgrader's log: {log}"
     return line
 
 
