@@ -32,19 +32,28 @@ c.CourseDirectory.db_url = "sqlite:///{root}/grading/gradebook.db"
 """
 
 
-@pytest.fixture
-def course(tmp_path, monkeypatch):
-    """A course folder whose gradebook knows assignment ps1 with notebook ps1 (2 points)."""
+@pytest.fixture(scope="module")
+def gradebook_file(tmp_path_factory):
+    """A gradebook that knows assignment ps1 with notebook ps1 (2 points), made once."""
     from nbgrader.api import Gradebook
 
+    path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("PATH", grading.grading_environment()["PATH"])  # nbgrader runs alembic
+        with Gradebook(f"sqlite:///{path}") as gradebook:
+            gradebook.add_assignment("ps1")
+            gradebook.add_notebook("ps1", "ps1")
+            gradebook.add_grade_cell("test_a", "ps1", "ps1", max_score=2, cell_type="code")
+    return path
+
+
+@pytest.fixture
+def course(tmp_path, gradebook_file):
+    """A course folder with nbgrader_config.py and a copy of ``gradebook_file``."""
     root = tmp_path / "course"
     (root / "grading").mkdir(parents=True)
     (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root)))
-    monkeypatch.setenv("PATH", grading.grading_environment()["PATH"])  # nbgrader runs alembic
-    with Gradebook(f"sqlite:///{root}/grading/gradebook.db") as gradebook:
-        gradebook.add_assignment("ps1")
-        gradebook.add_notebook("ps1", "ps1")
-        gradebook.add_grade_cell("test_a", "ps1", "ps1", max_score=2, cell_type="code")
+    shutil.copy(gradebook_file, root / "grading" / "gradebook.db")
     return root
 
 
