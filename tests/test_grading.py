@@ -524,6 +524,12 @@ def autograde(root, assignment, *extra):
 
 @pytest.mark.nbgrader
 def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_path):
+    config = (REPO / "nbgrader_config.py").read_text()
+    for preprocessor in ("RestartingExecute", "ClearHiddenTestsAndTracebacks"):
+        assert f"mnist_course.grading.{preprocessor}" in config, (
+            f"nbgrader_config.py does not name mnist_course.grading.{preprocessor}: "
+            "add it to Autograde.autograde_preprocessors / GenerateFeedback.preprocessors"
+        )
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(REPO / "nbgrader_config.py", root)
