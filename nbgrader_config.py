@@ -26,9 +26,27 @@ c.Execute.timeout = 120
 c.Execute.raise_on_iopub_timeout = False
 # A deleted or stripped test cell is put back and graded rather than left for manual grading
 c.OverwriteCells.add_missing_cells = True
-# Feedback shows the test cells without their hidden tests
+# A cell that hangs costs only its own points: a kernel that ignores the interrupt (a loop
+# catching KeyboardInterrupt) or dies is restarted and the cells before it re-run
+# (nbgrader 0.9.6's default list, with Execute replaced)
+c.Autograde.autograde_preprocessors = [
+    "mnist_course.grading.RestartingExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Feedback shows the test cells without their hidden tests, in tracebacks too
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "mnist_course.grading.ClearHiddenTestsAndTracebacks",
 ]
+# nbgrader zip_collect: files downloaded from an LMS go in grading/downloaded/<exercise>/archive/,
+# named <student>_<exercise>.ipynb (loose or zipped)
+c.ZipCollectApp.downloaded_directory = "grading/downloaded"
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[^/]+)_(?P<file_id>ex\d\d_[^/]+\.ipynb)$"
+)
