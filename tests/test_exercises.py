@@ -137,5 +137,17 @@ def test_nbgrader_config_puts_everything_grading_makes_under_grading():
     assert config.Execute.timeout >= 60
     assert config.Execute.raise_on_iopub_timeout is False
     assert config.OverwriteCells.add_missing_cells is True
-    assert "nbgrader.preprocessors.ClearHiddenTests" in config.GenerateFeedback.preprocessors
+    assert config.ZipCollectApp.downloaded_directory == "grading/downloaded"
+    # feedback hides hidden tests (the course's subclass also trims tracebacks), and a
+    # hanging cell is graded by the executor that restarts a stuck kernel
+    assert "mnist_course.grading.ClearHiddenTestsAndTracebacks" in (
+        config.GenerateFeedback.preprocessors
+    )
+    assert config.Autograde.autograde_preprocessors[0] == "mnist_course.grading.RestartingExecute"
+    from nbgrader.preprocessors import ClearHiddenTests, Execute
+
+    from mnist_course.grading import ClearHiddenTestsAndTracebacks, RestartingExecute
+
+    assert issubclass(ClearHiddenTestsAndTracebacks, ClearHiddenTests)
+    assert issubclass(RestartingExecute, Execute)
     assert "grading/" in (ROOT / ".gitignore").read_text().splitlines()
