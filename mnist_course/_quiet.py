@@ -4,6 +4,7 @@ nbgrader scores any test cell that writes to stderr as failed, so this noise wou
 student points for a correct answer. Set a variable yourself to keep your own value.
 """
 
+import logging
 import os
 
 QUIET_ENVIRONMENT = {
@@ -16,6 +17,8 @@ QUIET_ENVIRONMENT = {
 
 
 def silence_tensorflow():
-    """Set the environment variables that keep TensorFlow quiet, unless already set."""
+    """Keep TensorFlow quiet: its C++ lines (unless a variable is already set) and its
+    Python warnings such as "retracing", which students cannot act on."""
     for name, value in QUIET_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
