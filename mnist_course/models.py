@@ -57,7 +57,9 @@ def build_mlp(
 def build_cnn(*, input_shape=(28, 28, 1), num_classes=NUM_CLASSES, seed=None):
     """Build a small convolutional network (after keras-io's ``mnist_convnet``).
 
-    Two Conv2D + MaxPooling blocks, dropout, then a softmax. It takes images of shape
+    Two Conv2D + MaxPooling blocks, a Dense layer of 128 relu units, dropout, then a softmax.
+    The Dense layer, which Keras's example does not have, lets it pass 99% test accuracy in
+    about 4 epochs instead of 10 or more (lesson 6). It takes images of shape
     (28, 28, 1), so reshape the normalised (N, 784) vectors with ``x.reshape(-1, 28, 28, 1)``.
 
     Parameters
@@ -70,13 +72,13 @@ def build_cnn(*, input_shape=(28, 28, 1), num_classes=NUM_CLASSES, seed=None):
     Returns
     -------
     keras.Sequential
-        An uncompiled model with 34,826 parameters.
+        An uncompiled model with 225,034 parameters.
 
     Examples
     --------
     >>> model = build_cnn()
     >>> model.output_shape, model.count_params()
-    ((None, 10), 34826)
+    ((None, 10), 225034)
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -88,6 +90,7 @@ def build_cnn(*, input_shape=(28, 28, 1), num_classes=NUM_CLASSES, seed=None):
             keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
             keras.layers.MaxPooling2D(pool_size=(2, 2)),
             keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
             keras.layers.Dropout(0.5),
             keras.layers.Dense(num_classes, activation="softmax"),
         ],

@@ -26,7 +26,8 @@ def compile_model(model, *, learning_rate=0.001, steps_per_execution=STEPS_PER_E
     Parameters
     ----------
     model : keras.Model
-    learning_rate : float, default 0.001 (Adam's default)
+    learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, default 0.001
+        Adam's step size (0.001 is Adam's default); a schedule changes it as training goes.
     steps_per_execution : int, default 200
         Batches per call into the backend; it changes speed, not results.
 

@@ -22,6 +22,8 @@ LESSON_NAMES = [
     "06_going_further",
 ]
 LESSON_PATHS = [LESSON_FOLDER / f"{name}.ipynb" for name in LESSON_NAMES]
+# What a lesson's prose claims about its results, which its own outputs must print.
+CLAIMED_OUTPUTS = {"06_going_further": ["The CNN passes 99%"]}
 
 
 def read(path):
@@ -127,6 +129,9 @@ def test_lesson_runs_top_to_bottom_in_a_fresh_kernel_with_plots_and_no_stderr(pa
     assert not stderr, f"{path.name} wrote to stderr: {stderr}"
     assert any("image/png" in out.get("data", {}) for out in outputs), "no plot was shown"
     assert has_embedded_plot(lessons.to_html(executed))
+    printed = "".join(out.get("text", "") for out in outputs)
+    for claim in CLAIMED_OUTPUTS.get(path.stem, []):
+        assert claim in printed, f"{path.name}'s text relies on outputs that print {claim!r}"
 
 
 def run_cli(*args, cwd):

@@ -56,4 +56,4 @@ def test_mlp_rejects_unknown_activation():
 
 
 def test_cnn_has_the_documented_parameter_count():
-    assert build_cnn().count_params() == 34826
+    assert build_cnn().count_params() == 225034
