@@ -173,14 +173,33 @@ def _fit_once(args, seed, x_train, y_train, x_test, y_test):
         seconds, cpu = _timed(model.fit, x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE)
         return seconds, cpu, float(model.evaluate(x_test, y_test, verbose=0)[1])
 
-    from mnist_course import build_mlp, compile_model, evaluate, train
+    from mnist_course import build_mlp, compile_model, evaluate, fit_and_evaluate
 
     options = {}
     if args.steps_per_execution is not None:
         options["steps_per_execution"] = args.steps_per_execution
-    model = compile_model(build_mlp(seed=seed), **options)
-    if args.jit_compile:
-        model.jit_compile = True
+
+    def compile_for_run(model):
+        model = compile_model(model, **options)
+        if args.jit_compile:
+            model.jit_compile = True
+        return model
+
+    if not (args.tf_data or args.hand_loop):
+        # The course's own pipeline, as the command line and the checks train
+        run = fit_and_evaluate(
+            build_mlp(seed=seed),
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            epochs=EPOCHS,
+            seed=seed,
+            compile_model=compile_for_run,
+            batch_size=BATCH_SIZE,
+        )
+        return run.fit_seconds, run.fit_cpu_seconds, run.test_accuracy
+    model = compile_for_run(build_mlp(seed=seed))
     if args.tf_data:
         import tensorflow as tf
 
@@ -192,13 +211,9 @@ def _fit_once(args, seed, x_train, y_train, x_test, y_test):
             .prefetch(tf.data.AUTOTUNE)
         )
         seconds, cpu = _timed(model.fit, dataset, epochs=EPOCHS)
-    elif args.hand_loop:
+    else:
         keras.utils.set_random_seed(seed)
         seconds, cpu = _timed(_hand_loop, model, x_train, y_train, seed)
-    else:
-        seconds, cpu = _timed(
-            train, model, x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=seed
-        )
     return seconds, cpu, evaluate(model, x_test, y_test)["accuracy"]
 
 

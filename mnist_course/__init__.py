@@ -22,6 +22,9 @@ _LAZY = {
     "predict_labels": "training",
     "confusion_matrix": "training",
     "run_course": "training",
+    "fit_and_evaluate": "training",
+    "load_course_data": "training",
+    "checks": None,
     "plot_digits": "plots",
     "plot_history": "plots",
     "plot_confusion_matrix": "plots",
@@ -48,6 +51,8 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
+        if _LAZY[name] is None:  # a subpackage: mnist_course.checks
+            return importlib.import_module(f".{name}", __name__)
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module 'mnist_course' has no attribute {name!r}")

@@ -150,8 +150,9 @@ def _train(args):
                 f"mnist-course: {out} already holds {', '.join(taken)}; "
                 "choose a new --out folder so nothing is overwritten."
             )
-    from .training import run_course
+    from .training import load_course_data, run_course
 
+    data = load_course_data()
     model, history, metrics = run_course(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -160,26 +161,26 @@ def _train(args):
         seed=args.seed,
         validation_split=args.validation_split,
         verbose=1 if sys.stdout.isatty() else 2,
+        data=data,
     )
     print(f"test loss: {metrics['test_loss']:.4f}")
     print(f"test accuracy: {metrics['test_accuracy']:.4f}")
     print(f"fit time: {metrics['fit_seconds']:.1f} s")
     if out is not None:
-        _write_run(out, model, history, metrics)
+        _write_run(out, model, history, metrics, test_data=data[1])
     return 0
 
 
-def _write_run(out, model, history, metrics):
-    from .data import load_mnist
+def _write_run(out, model, history, metrics, *, test_data):
     from .plots import plot_confusion_matrix, plot_history, plot_misclassified
-    from .preprocessing import flatten, normalize
     from .training import confusion_matrix, predict_labels
 
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / "model.keras")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    _, (x_test, y_test) = load_mnist()
-    y_pred = predict_labels(model, normalize(flatten(x_test)))
+    x_test, y_test = test_data
+    y_test = y_test.argmax(axis=1)
+    y_pred = predict_labels(model, x_test)
     plot_history(history).savefig(out / "history.png", dpi=100)
     plot_confusion_matrix(confusion_matrix(y_test, y_pred)).savefig(
         out / "confusion_matrix.png", dpi=100

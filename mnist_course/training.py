@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -195,6 +196,92 @@ def _labels(y):
     return np.argmax(y, axis=1) if y.ndim == 2 else y.astype(np.int64)
 
 
+@dataclass
+class Run:
+    """One model trained and tested by :func:`fit_and_evaluate`."""
+
+    model: keras.Model
+    history: keras.callbacks.History
+    test_loss: float
+    test_accuracy: float
+    fit_seconds: float
+    """Wall time of the training alone."""
+    fit_cpu_seconds: float
+    """CPU time of this process during the training (all threads)."""
+
+
+def fit_and_evaluate(
+    model,
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    *,
+    epochs=5,
+    seed=0,
+    compile_model=compile_model,
+    train=train,
+    **train_options,
+):
+    """Compile, train and test a model: the course's one training pipeline.
+
+    The command line, the reference runs of the exercise checks, the experimenting lesson and
+    the benchmarks all train through this function, so they train the same way.
+
+    Parameters
+    ----------
+    model : keras.Model
+        An uncompiled model, for example ``build_mlp(seed=seed)``.
+    x_train, y_train, x_test, y_test : numpy.ndarray
+        Prepared data (see :func:`mnist_course.preprocessing.preprocess`).
+    epochs : int, default 5
+    seed : int, default 0
+    compile_model : callable, default :func:`compile_model`
+        ``compile_model(model) -> model``; a student's own function in the checks.
+    train : callable, default :func:`train`
+        ``train(model, x_train, y_train, epochs=..., seed=..., **train_options) -> History``.
+    **train_options
+        Passed on to ``train`` (``batch_size``, ``validation_split``, ``verbose``, ...).
+
+    Returns
+    -------
+    Run
+        The trained model, its History, the test loss and accuracy, and the fit time.
+
+    Examples
+    --------
+    >>> x, y = np.zeros((64, 784), "float32"), np.eye(10, dtype="float32")[np.arange(64) % 10]
+    >>> run = fit_and_evaluate(build_mlp(seed=0), x, y, x, y, epochs=1, verbose=0)
+    >>> len(run.history.history["loss"]), 0 <= run.test_accuracy <= 1
+    (1, True)
+    """
+    model = compile_model(model)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    history = train(model, x_train, y_train, epochs=epochs, seed=seed, **train_options)
+    fit_seconds = time.perf_counter() - start
+    fit_cpu_seconds = time.process_time() - cpu_start
+    scores = evaluate(model, x_test, y_test)
+    return Run(model, history, scores["loss"], scores["accuracy"], fit_seconds, fit_cpu_seconds)
+
+
+def load_course_data():
+    """Load the bundled MNIST and prepare it as the course does.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test)
+        Prepared arrays: (60000, 784) float32 and (60000, 10) one-hot, then the test set.
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_test, y_test) = load_course_data()
+    >>> x_train.shape, y_test.shape
+    ((60000, 784), (10000, 10))
+    """
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    return preprocess(x_train, y_train), preprocess(x_test, y_test)
+
+
 def run_course(
     *,
     epochs=5,
@@ -204,6 +291,7 @@ def run_course(
     seed=0,
     validation_split=0.0,
     verbose="auto",
+    data=None,
 ):
     """Run the whole course pipeline on the bundled MNIST: prepare, build, train, test.
 
@@ -213,6 +301,9 @@ def run_course(
         As in :func:`train`.
     hidden_units, activation
         As in :func:`mnist_course.models.build_mlp`.
+    data : tuple, optional
+        ``((x_train, y_train), (x_test, y_test))`` as :func:`load_course_data` returns them;
+        loaded when not given.
 
     Returns
     -------
@@ -229,31 +320,27 @@ def run_course(
     >>> metrics["test_accuracy"] > 0.9  # doctest: +SKIP
     True
     """
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    x_train, y_train = preprocess(x_train, y_train)
-    x_test, y_test = preprocess(x_test, y_test)
-    model = compile_model(build_mlp(hidden_units=hidden_units, activation=activation, seed=seed))
-    start = time.perf_counter()
-    history = train(
-        model,
+    (x_train, y_train), (x_test, y_test) = data if data is not None else load_course_data()
+    run = fit_and_evaluate(
+        build_mlp(hidden_units=hidden_units, activation=activation, seed=seed),
         x_train,
         y_train,
+        x_test,
+        y_test,
         epochs=epochs,
-        batch_size=batch_size,
         seed=seed,
+        batch_size=batch_size,
         validation_split=validation_split,
         verbose=verbose,
     )
-    fit_seconds = time.perf_counter() - start
-    scores = evaluate(model, x_test, y_test)
     metrics = {
-        "test_loss": scores["loss"],
-        "test_accuracy": scores["accuracy"],
+        "test_loss": run.test_loss,
+        "test_accuracy": run.test_accuracy,
         "epochs": epochs,
         "batch_size": batch_size,
         "seed": seed,
         "hidden_units": list(hidden_units),
         "activation": activation,
-        "fit_seconds": round(fit_seconds, 3),
+        "fit_seconds": round(run.fit_seconds, 3),
     }
-    return model, history, metrics
+    return run.model, run.history, metrics

@@ -105,7 +105,7 @@ def test_test_cells_follow_the_grading_conventions(assignment):
         if meta.get("grade") and cell.cell_type == "code":
             assert meta["locked"] and not meta["solution"]
             assert re.match(r'"""Check .+"""\n', cell.source), meta["grade_id"]
-            assert "checks = importlib.reload(mnist_course.checks).fresh()" in cell.source
+            assert f'checks = mnist_course.checks.load("{assignment}")' in cell.source
             assert re.search(r"^checks\.check_\w+\(", cell.source, flags=re.MULTILINE)
     assert heading_points == cell_points
 

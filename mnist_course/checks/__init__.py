@@ -1,0 +1,84 @@
+"""The exercises' checks: one module per exercise, named like its folder in ``exercises/``.
+
+Each ``check_<name>(function, ...)`` calls a student's function on known inputs and compares
+what it returns with what the course expects. A wrong answer raises :class:`CheckFailed` with
+what was expected, what the function returned and a hint; an answer written differently but
+correct (a functional model instead of a Sequential, float64 instead of float32, ...) passes.
+nbgrader's test cells and ``pytest exercises`` call the same checks; hidden tests call them
+with more inputs.
+
+A test cell loads an exercise's checks with one call, ``mnist_course.checks.load("ex01_data")``.
+
+Layout: ``ex01_data`` ... one module per exercise; ``_messages`` (how a check fails),
+``_inputs`` (what checks call functions with), ``_reference`` (the course's own runs that
+checks compare with), ``_state`` (what survives :func:`load`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from ._state import CheckFailed
+
+RELOADED = ("_messages", "_inputs", "_reference")
+"""The shared modules that :func:`load` reloads, in this order, before the exercise's own."""
+
+
+def exercises():
+    """Return the names of the exercises that have checks, sorted.
+
+    Examples
+    --------
+    >>> exercises()[:2]
+    ['ex01_data', 'ex02_model']
+    """
+    return sorted(
+        module.name for module in pkgutil.iter_modules(__path__) if not module.name.startswith("_")
+    )
+
+
+def load(exercise):
+    """Return the checks of one exercise, as the course's files define them.
+
+    The isolation that a test cell gets: the exercise's module and the shared modules it
+    uses are reloaded from their files, so whatever earlier cells assigned to them (a check
+    replaced by ``lambda *args: None``, a message helper that stays silent, other inputs) is
+    undone before the check runs. Only ``_state`` is kept, so MNIST is decoded once per kernel
+    and :class:`CheckFailed` keeps one type. It does not restore the rest of the process
+    (``load`` itself, numpy, Keras, the import system, IPython): code that patches those runs
+    in the same kernel as the check. ``mnist-course autograde`` flags such code for a look by
+    hand (``mnist_course.grading``), and README's "What grading guarantees" says what that
+    leaves open.
+
+    Parameters
+    ----------
+    exercise : str
+        The exercise's folder name, e.g. ``"ex01_data"``.
+
+    Returns
+    -------
+    module
+        ``mnist_course.checks.<exercise>``, freshly reloaded.
+
+    Examples
+    --------
+    >>> checks = load("ex01_data")
+    >>> checks.check_normalize(lambda x: x / 255 - 0.5)
+    >>> load("ex99_nothing")
+    Traceback (most recent call last):
+    ...
+    ValueError: there are no checks for 'ex99_nothing'; expected one of ['ex01_data', ...]
+    """
+    known = exercises()
+    if exercise not in known:
+        shown = known[:1] + ["..."] if len(known) > 1 else known
+        raise ValueError(
+            f"there are no checks for {exercise!r}; expected one of {shown}".replace("'...'", "...")
+        )
+    for name in (*RELOADED, exercise):
+        module = importlib.reload(importlib.import_module(f"{__name__}.{name}"))
+    return module
+
+
+__all__ = ["CheckFailed", "exercises", "load"]
