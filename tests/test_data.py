@@ -46,6 +46,24 @@ def test_bundled_files_match_the_declared_checksums():
         assert len(raw) == spec.size
 
 
+def read_sums(name):
+    lines = (data.bundled_dir() / name).read_text().splitlines()
+    return {file: digest for digest, file in (line.split() for line in lines if line.strip())}
+
+
+def test_sha256sums_raw_lists_the_checksums_that_the_loader_verifies():
+    """The human-readable SHA256SUMS.raw and the loader's IDX_FILES cannot drift apart."""
+    declared = {spec.name: spec.sha256 for spec in data.IDX_FILES.values()}
+    assert read_sums("SHA256SUMS.raw") == declared
+
+
+def test_sha256sums_lists_the_bundled_gzip_files_as_they_are():
+    sums = read_sums("SHA256SUMS")
+    assert sorted(sums) == sorted(f"{spec.name}.gz" for spec in data.IDX_FILES.values())
+    for name, digest in sums.items():
+        assert hashlib.sha256((data.bundled_dir() / name).read_bytes()).hexdigest() == digest
+
+
 @pytest.mark.full_data
 def test_loading_never_touches_the_network(monkeypatch):
     def refuse(*args, **kwargs):
