@@ -35,6 +35,7 @@ def test_there_is_one_assignment_per_lesson_topic():
         "ex03_training",
         "ex04_testing",
         "ex05_experiments",
+        "ex06_gradient_descent",
     ]
     released = sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir())
     assert released == ASSIGNMENTS

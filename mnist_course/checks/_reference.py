@@ -96,3 +96,74 @@ def reference_experiment(activations, x_train, y_train, x_test, y_test, *, epoch
         ).test_accuracy
         for activation in activations
     }
+
+
+# Softmax regression in numpy (exercise 6): the course's own answer, in float64
+
+
+def softmax(logits):
+    """Each row of logits as probabilities; the row's max is subtracted first, so large
+    logits do not overflow.
+
+    Examples
+    --------
+    >>> softmax(np.array([[1000.0, 1000.0]]))
+    array([[0.5, 0.5]])
+    """
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_regression_loss(W, b, x, y):
+    """Mean cross-entropy of softmax regression ``softmax(x @ W + b)`` on one-hot ``y``.
+
+    Examples
+    --------
+    >>> round(softmax_regression_loss(np.zeros((2, 4)), np.zeros(4), np.ones((3, 2)),
+    ...     np.eye(4)[:3]), 4)
+    1.3863
+    """
+    p = softmax(x @ W + b)
+    return float(-np.mean(np.log(np.sum(p * y, axis=1))))
+
+
+def softmax_regression_gradients(W, b, x, y):
+    """The gradient of :func:`softmax_regression_loss`: ``(dW, db)``.
+
+    Examples
+    --------
+    >>> dW, db = softmax_regression_gradients(np.zeros((2, 4)), np.zeros(4), np.ones((3, 2)),
+    ...     np.eye(4)[:3])
+    >>> dW.shape, db.shape
+    ((2, 4), (4,))
+    """
+    d = (softmax(x @ W + b) - y) / len(x)
+    return x.T @ d, d.sum(axis=0)
+
+
+def softmax_regression(x, y, *, epochs=3, batch_size=100, learning_rate=0.1, seed=0):
+    """Train softmax regression by mini-batch gradient descent; return ``(W, b, losses)``.
+
+    Zero initial weights; each epoch visits the examples in a new order drawn with
+    ``np.random.default_rng(seed)``; one loss (before the step) per mini-batch.
+
+    Examples
+    --------
+    >>> x, y = np.eye(3), np.eye(3)
+    >>> W, b, losses = softmax_regression(x, y, epochs=10, batch_size=2, learning_rate=1.0)
+    >>> W.shape, len(losses), losses[-1] < losses[0] / 2
+    ((3, 3), 20, True)
+    """
+    rng = np.random.default_rng(seed)
+    W, b = np.zeros((x.shape[1], y.shape[1])), np.zeros(y.shape[1])
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            losses.append(softmax_regression_loss(W, b, x[batch], y[batch]))
+            dW, db = softmax_regression_gradients(W, b, x[batch], y[batch])
+            W -= learning_rate * dW
+            b -= learning_rate * db
+    return W, b, losses
