@@ -36,6 +36,7 @@ def test_there_is_one_assignment_per_lesson_topic():
         "ex04_testing",
         "ex05_experiments",
         "ex06_gradient_descent",
+        "ex07_overfitting",
     ]
     released = sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir())
     assert released == ASSIGNMENTS

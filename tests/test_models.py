@@ -57,3 +57,16 @@ def test_mlp_rejects_unknown_activation():
 
 def test_cnn_has_the_documented_parameter_count():
     assert build_cnn().count_params() == 225034
+
+
+def test_mlp_dropout_adds_a_dropout_layer_after_each_hidden_layer_and_no_parameters():
+    model = build_mlp(hidden_units=(32, 16), dropout=0.5)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert model.count_params() == build_mlp(hidden_units=(32, 16)).count_params()
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0])
+def test_mlp_rejects_a_dropout_rate_outside_0_to_1(rate):
+    with pytest.raises(ValueError, match="dropout is"):
+        build_mlp(dropout=rate)

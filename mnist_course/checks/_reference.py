@@ -167,3 +167,61 @@ def softmax_regression(x, y, *, epochs=3, batch_size=100, learning_rate=0.1, see
             W -= learning_rate * dW
             b -= learning_rate * db
     return W, b, losses
+
+
+# Exercise 7: a network that memorises
+
+OVERFITTING_UNITS = (128, 128)
+"""Hidden layers of exercise 7's network: wide enough to memorise 1,000 images."""
+
+
+def overfitting_data(seed=0, *, train_size=1000, validation_size=2000):
+    """Exercise 7's small problem: prepared training and validation images, disjoint.
+
+    They come from the MNIST training set (never the test set), in an order drawn with
+    ``seed``.
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_val, y_val) = overfitting_data(train_size=10, validation_size=5)
+    >>> x_train.shape, y_val.shape
+    ((10, 784), (5, 10))
+    """
+    order = np.random.default_rng(seed).permutation(TRAIN_POOL)[: train_size + validation_size]
+    x, y = prepared(TRAIN_POOL, split="train")
+    train, val = order[:train_size], order[train_size:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+TRAIN_POOL = 10000
+"""The first training images, from which exercise 7's checks draw their small problems."""
+
+
+def epochs_run(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
+    """Exercise 7's run: the wide network trained ``max_epochs`` with validation each epoch.
+
+    Returns
+    -------
+    dict
+        ``history.history``: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``.
+
+    Examples
+    --------
+    >>> (x, y), (xv, yv) = overfitting_data(train_size=64, validation_size=32)
+    >>> sorted(epochs_run(x, y, xv, yv, max_epochs=1))
+    ['accuracy', 'loss', 'val_accuracy', 'val_loss']
+    """
+    from ..models import build_mlp
+    from ..training import compile_model, train
+
+    model = compile_model(build_mlp(hidden_units=OVERFITTING_UNITS, seed=seed))
+    history = train(
+        model,
+        x_train,
+        y_train,
+        epochs=max_epochs,
+        seed=seed,
+        validation_data=(x_val, y_val),
+        verbose=0,
+    )
+    return history.history

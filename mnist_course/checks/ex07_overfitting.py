@@ -1,0 +1,355 @@
+"""Checks of exercise 7, when a network memorises: a validation split, the best epoch of a
+history, and a number of epochs chosen on validation data, never on the test set.
+
+The choice check seals the test set while the student's function runs: the notebook's
+``x_test`` and ``y_test`` (the function's globals) and every way to load MNIST again raise
+:class:`CheckFailed`, with a message that says why the test set is off limits. So it can tell
+a choice made on validation data from one made on the test set, whatever the results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from ._messages import as_array, describe, fail, quiet
+from ._reference import epochs_run, overfitting_data
+from ._state import CheckFailed
+
+TEST_SET_NAMES = ("x_test", "y_test")
+"""The notebook's names of the test set, sealed while a choice is made."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Part A: a validation split
+
+
+def _sorted_data(n=60, features=3, classes=3):
+    """Rows whose first column is their index, labels sorted by class (as files often are)."""
+    x = np.column_stack([np.arange(n), np.random.default_rng(0).normal(size=(n, features - 1))])
+    y = np.eye(classes)[np.arange(n) * classes // n]
+    return x, y
+
+
+@quiet
+def check_split_validation(split_validation, *, n=60, validation_size=15, seed=0):
+    """Check ``split_validation(x, y, validation_size=..., seed=...)``: a shuffled hold-out.
+
+    It must return ``(x_train, y_train), (x_val, y_val)``: ``validation_size`` rows held
+    out, the rest for training, no row in both, each label still with its image, the rows
+    drawn at random (the input is sorted by label, as files often are), the same split for
+    the same seed and another one for another seed.
+
+    Examples
+    --------
+    >>> def split(x, y, *, validation_size=10000, seed=0):
+    ...     order = np.random.default_rng(seed).permutation(len(x))
+    ...     val, train = order[:validation_size], order[validation_size:]
+    ...     return (x[train], y[train]), (x[val], y[val])
+    >>> check_split_validation(split)
+    """
+    x, y = _sorted_data(n)
+    call = f"split_validation(x, y, validation_size={validation_size}, seed={seed})"
+    (x_train, y_train), (x_val, y_val) = _split(split_validation, call, x, y, validation_size, seed)
+    if len(x_val) != validation_size or len(y_val) != validation_size:
+        hint = "hold out exactly validation_size rows for validation"
+        if len(x_val) == n - validation_size:
+            hint = "training and validation are swapped: validation gets validation_size rows"
+        fail(
+            f"{call} held out {len(x_val)} rows of {n}.",
+            expected=f"{validation_size} validation rows and {n - validation_size} training rows",
+            returned=f"{len(x_val)} validation rows and {len(x_train)} training rows",
+            hint=hint,
+        )
+    train_ids, val_ids = x_train[:, 0].astype(int), x_val[:, 0].astype(int)
+    both = np.intersect1d(train_ids, val_ids)
+    if both.size or len(x_train) != n - validation_size:
+        fail(
+            f"{call} put {both.size} rows in both sets.",
+            expected="every row in exactly one of the two sets",
+            returned=f"{len(x_train)} training rows, {both.size} of them also in validation",
+            hint="validation data must be data the model never trains on: split one order "
+            "into order[:validation_size] and order[validation_size:]",
+        )
+    for ids, labels, name in ((train_ids, y_train, "y_train"), (val_ids, y_val, "y_val")):
+        if not np.array_equal(labels, y[ids]):
+            fail(
+                f"{call} separated images from their labels.",
+                expected=f"{name}[i] the label of row i of its images",
+                returned="labels in another order than their images",
+                hint="index x and y with the same order: x[order], y[order]",
+            )
+    classes = np.unique(np.argmax(y_val, axis=1))
+    if len(classes) < y.shape[1]:
+        fail(
+            f"{call} held out rows of {len(classes)} class(es) only, for labels sorted by class.",
+            expected="validation rows drawn at random from every class",
+            returned=f"validation labels {classes.tolist()} only",
+            hint="shuffle before splitting: "
+            "order = np.random.default_rng(seed).permutation(len(x))",
+        )
+    (_, _), (again, _) = _split(split_validation, call, x, y, validation_size, seed)
+    if not np.array_equal(again[:, 0], x_val[:, 0]):
+        fail(
+            f"{call} held out other rows when run again.",
+            expected="the same split for the same seed",
+            returned="another split",
+            hint="draw the order with np.random.default_rng(seed)",
+        )
+    other_call = call.replace(f"seed={seed}", f"seed={seed + 1}")
+    (_, _), (other, _) = _split(split_validation, other_call, x, y, validation_size, seed + 1)
+    if np.array_equal(other[:, 0], x_val[:, 0]):
+        fail(
+            f"{other_call} held out the same rows as seed={seed}.",
+            expected="another split for another seed",
+            returned="the same split",
+            hint="use the seed argument: np.random.default_rng(seed)",
+        )
+
+
+def _split(split_validation, call, x, y, validation_size, seed):
+    x_copy, y_copy = x.copy(), y.copy()
+    result = split_validation(x_copy, y_copy, validation_size=validation_size, seed=seed)
+    if not np.array_equal(x_copy, x) or not np.array_equal(y_copy, y):
+        fail(
+            f"{call} changed its input.",
+            expected="x and y left as they were",
+            returned="x or y shuffled in place",
+            hint="index into new arrays (x[order]) instead of np.random.shuffle(x)",
+        )
+    try:
+        (x_train, y_train), (x_val, y_val) = result
+    except (TypeError, ValueError):
+        fail(
+            f"{call} did not return two pairs.",
+            expected="(x_train, y_train), (x_val, y_val)",
+            returned=describe(result),
+            hint="end with `return (x_train, y_train), (x_val, y_val)`",
+        )
+    arrays = [
+        as_array(a, call, name)
+        for a, name in zip(
+            (x_train, y_train, x_val, y_val), ("x_train", "y_train", "x_val", "y_val"), strict=True
+        )
+    ]
+    return (arrays[0], arrays[1]), (arrays[2], arrays[3])
+
+
+# ---------------------------------------------------------------------------------------------
+# Part B: the best epoch of a history
+
+# Training keeps improving while validation turns: the best epochs differ by criterion
+_HISTORY = {
+    "loss": [1.2, 0.6, 0.35, 0.2, 0.1, 0.05],
+    "accuracy": [0.62, 0.80, 0.89, 0.94, 0.98, 0.995],
+    "val_loss": [1.1, 0.62, 0.51, 0.55, 0.63, 0.72],
+    "val_accuracy": [0.64, 0.79, 0.83, 0.845, 0.843, 0.839],
+}
+
+
+@quiet
+def check_best_epoch(best_epoch, *, history=None):
+    """Check ``best_epoch(history, monitor)`` for ``val_loss`` (lowest) and ``val_accuracy``
+    (highest): the epoch counted from 1, and the value there.
+
+    Examples
+    --------
+    >>> def best(history, monitor="val_loss"):
+    ...     values = history[monitor]
+    ...     pick = min if monitor.endswith("loss") else max
+    ...     value = pick(values)
+    ...     return values.index(value) + 1, value
+    >>> check_best_epoch(best)
+    """
+    history = _HISTORY if history is None else history
+    for monitor in ("val_loss", "val_accuracy"):
+        values = list(history[monitor])
+        index = int(np.argmin(values) if monitor.endswith("loss") else np.argmax(values))
+        expected = (index + 1, values[index])
+        call = f"best_epoch(history, monitor={monitor!r}) for history[{monitor!r}] = {values}"
+        copy = {key: list(value) for key, value in history.items()}
+        result = best_epoch(copy, monitor=monitor)
+        if copy != {key: list(value) for key, value in history.items()}:
+            fail(
+                f"{call} changed the history.",
+                expected="history left as it was",
+                returned="a changed history",
+                hint="find the best value without sorting or changing the lists",
+            )
+        try:
+            epoch, value = result
+            epoch, value = int(epoch), float(value)
+        except (TypeError, ValueError):
+            fail(
+                f"{call} did not return an epoch and a value.",
+                expected=f"a tuple {expected}",
+                returned=describe(result),
+                hint="end with `return epoch, value`",
+            )
+        if (epoch, value) == expected:
+            continue
+        hint = "the best validation loss is the lowest; the best accuracy the highest"
+        training = monitor.removeprefix("val_")
+        train_values = list(history[training])
+        if epoch == index:
+            hint = "epochs count from 1: the first epoch is history index 0, so add 1"
+        elif value in train_values and value not in values:
+            hint = f"that is the training {training}; choose on the validation one, {monitor}"
+        elif value == (max(values) if monitor.endswith("loss") else min(values)):
+            hint = (
+                "that is the worst epoch: the lowest loss is best"
+                if monitor.endswith("loss")
+                else "that is the worst epoch: the highest accuracy is best"
+            )
+        fail(
+            f"{call} returned ({epoch}, {value:g}).",
+            expected=f"{expected}: epoch {expected[0]} has the best {monitor}",
+            returned=f"({epoch}, {value:g})",
+            hint=hint,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Part C: a number of epochs chosen on validation data
+
+
+class SealedTestSet:
+    """Stands in for the test set while a choice is made: any use of it fails the check."""
+
+    def __init__(self, name, call):
+        object.__setattr__(self, "_message", _sealed_message(name, call))
+
+    def _refuse(self, *args, **kwargs):
+        raise CheckFailed(object.__getattribute__(self, "_message"))
+
+    __array__ = __len__ = __iter__ = __getitem__ = __float__ = __bool__ = _refuse
+
+    def __getattr__(self, name):
+        self._refuse()
+
+    def __repr__(self):
+        return "<the test set, sealed while the setting is chosen>"
+
+
+def _sealed_message(what, call):
+    return "\n".join(
+        [
+            f"{call} used {what} while choosing.",
+            "  expected: a choice made on x_val and y_val only",
+            f"  returned: a function that reads {what}",
+            "  hint: the test set measures the chosen setting once, after the choice; a choice "
+            "made on it makes its accuracy an optimistic guess. Compare the settings on "
+            "x_val, y_val",
+        ]
+    )
+
+
+@contextlib.contextmanager
+def sealed_test_set(function, call):
+    """While the block runs, the test set is out of ``function``'s reach.
+
+    The function's globals ``x_test`` and ``y_test`` become :class:`SealedTestSet`, and
+    ``mnist_course.load_mnist``, ``mnist_course.load_course_data`` and Keras's
+    ``mnist.load_data`` fail; everything is put back afterwards.
+    """
+    import keras
+
+    from .. import data, training
+
+    namespace = getattr(function, "__globals__", {})
+    saved = {name: namespace[name] for name in TEST_SET_NAMES if name in namespace}
+    loaders = [
+        (module, name)
+        for module, name in (
+            (data, "load_mnist"),
+            (training, "load_course_data"),
+            (keras.datasets.mnist, "load_data"),
+        )
+    ]
+    import mnist_course
+
+    loaders += [(mnist_course, name) for name in ("load_mnist", "load_course_data")]
+    kept = [(module, name, module.__dict__.get(name)) for module, name in loaders]
+
+    def refuse(*args, **kwargs):
+        raise CheckFailed(_sealed_message("MNIST loaded again (its test set)", call))
+
+    try:
+        namespace.update({name: SealedTestSet(name, call) for name in saved})
+        for module, name, _ in kept:
+            setattr(module, name, refuse)
+        yield
+    finally:
+        namespace.update(saved)
+        for module, name, value in kept:
+            if value is None:
+                module.__dict__.pop(name, None)
+            else:
+                setattr(module, name, value)
+
+
+@quiet
+def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
+    """Check ``choose_epochs(x_train, y_train, x_val, y_val, max_epochs=..., seed=...)``.
+
+    It must train exercise 7's network once with validation data, never touch the test set,
+    and return the epoch with the highest validation accuracy and that accuracy, as the
+    course's own run with the same seed does.
+
+    Examples
+    --------
+    >>> from mnist_course.checks._reference import epochs_run
+    >>> def choose(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
+    ...     accuracy = epochs_run(x_train, y_train, x_val, y_val, max_epochs=max_epochs,
+    ...         seed=seed)["val_accuracy"]
+    ...     return int(np.argmax(accuracy)) + 1, max(accuracy)
+    >>> check_choose_epochs(choose)  # doctest: +SKIP
+    """
+    (x_train, y_train), (x_val, y_val) = overfitting_data(seed)
+    options = {"max_epochs": max_epochs, "seed": seed}
+    shown = ", ".join(f"{key}={value}" for key, value in options.items())
+    call = f"choose_epochs(x_train, y_train, x_val, y_val, {shown})"
+    with sealed_test_set(choose_epochs, call):
+        result = choose_epochs(
+            x_train.copy(), y_train.copy(), x_val.copy(), y_val.copy(), **options
+        )
+    history = epochs_run(x_train, y_train, x_val, y_val, max_epochs=max_epochs, seed=seed)
+    accuracies = history["val_accuracy"]
+    best = int(np.argmax(accuracies))
+    expected = (best + 1, accuracies[best])
+    try:
+        epoch, accuracy = result
+        epoch, accuracy = int(epoch), float(accuracy)
+    except (TypeError, ValueError):
+        fail(
+            f"{call} did not return an epoch and a validation accuracy.",
+            expected=f"a tuple like ({expected[0]}, {expected[1]:.4f})",
+            returned=describe(result),
+            hint="return best_epoch(history.history, monitor='val_accuracy')",
+        )
+    if epoch == expected[0] and abs(accuracy - expected[1]) <= 1e-4:
+        return
+    hint = (
+        "train mnist_course.build_mlp(hidden_units=(128, 128), seed=seed) once for max_epochs "
+        "epochs with validation_data=(x_val, y_val), then pick by history['val_accuracy']"
+    )
+    if accuracy in [round(value, 6) for value in history["accuracy"]] or any(
+        abs(accuracy - value) <= 1e-6 for value in history["accuracy"]
+    ):
+        hint = "that is a training accuracy; choose on history['val_accuracy']"
+    elif epoch == best and abs(accuracy - expected[1]) <= 1e-4:
+        hint = "epochs count from 1: add 1 to the history's index"
+    elif not any(abs(accuracy - value) <= 1e-4 for value in accuracies):
+        hint = (
+            "your validation accuracies differ from the course's run with the same seed: "
+            "validate on the x_val, y_val you were given (validation_data=(x_val, y_val), not "
+            "validation_split), and pass seed to build_mlp and train"
+        )
+    fail(
+        f"{call} returned ({epoch}, {accuracy:.4f}).",
+        expected=f"({expected[0]}, {expected[1]:.4f}): the epoch with the highest validation "
+        "accuracy in the course's run with this seed",
+        returned=f"({epoch}, {accuracy:.4f})",
+        hint=hint,
+    )

@@ -1,0 +1,207 @@
+"""Exercise 7's checks (when a network memorises): correct answers pass, the usual mistakes
+fail with a message that names them, and a choice that looks at the test set is caught."""
+
+import numpy as np
+import pytest
+
+import mnist_course
+from mnist_course.checks import CheckFailed
+from mnist_course.checks import ex07_overfitting as checks
+from mnist_course.checks._reference import epochs_run
+
+
+def split(x, y, *, validation_size=10000, seed=0):
+    order = np.random.default_rng(seed).permutation(len(x))
+    val, train = order[:validation_size], order[validation_size:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def test_split_validation_accepts_a_shuffled_hold_out_written_two_ways():
+    checks.check_split_validation(split)
+
+    def by_mask(x, y, *, validation_size=10000, seed=0):
+        chosen = np.zeros(len(x), bool)
+        chosen[np.random.default_rng(seed).choice(len(x), validation_size, replace=False)] = True
+        return (x[~chosen], y[~chosen]), (x[chosen], y[chosen])
+
+    checks.check_split_validation(by_mask, n=100, validation_size=30, seed=5)
+
+
+@pytest.mark.parametrize(
+    ("function", "match", "hint"),
+    [
+        (
+            lambda x, y, *, validation_size=10000, seed=0: (
+                (x[validation_size:], y[validation_size:]),
+                (x[:validation_size], y[:validation_size]),
+            ),
+            "rows of 1 class",
+            "shuffle before splitting",
+        ),
+        (
+            lambda x, y, *, validation_size=10000, seed=0: (
+                (x, y),
+                (x[:validation_size], y[:validation_size]),
+            ),
+            "in both sets",
+            "data the model never trains on",
+        ),
+        (
+            lambda x, y, *, validation_size=10000, seed=0: split(
+                x, y, validation_size=validation_size, seed=seed
+            )[::-1],
+            "held out 45 rows",
+            "swapped",
+        ),
+        (
+            lambda x, y, *, validation_size=10000, seed=0: split(
+                x, y, validation_size=validation_size, seed=0
+            ),
+            "held out the same rows",
+            "use the seed argument",
+        ),
+    ],
+    ids=["not-shuffled", "overlapping", "swapped", "seed-ignored"],
+)
+def test_split_validation_mistakes_are_named(function, match, hint, fails_with):
+    assert hint in fails_with(checks.check_split_validation, function, match=match)
+
+
+def test_split_validation_that_shuffles_images_and_labels_apart_says_so(fails_with):
+    def apart(x, y, *, validation_size=10000, seed=0):
+        (x_train, _), (x_val, _) = split(x, y, validation_size=validation_size, seed=seed)
+        (_, y_train), (_, y_val) = split(x, y, validation_size=validation_size, seed=seed + 7)
+        return (x_train, y_train), (x_val, y_val)
+
+    message = fails_with(checks.check_split_validation, apart, match="separated images")
+    assert "same order" in message
+
+
+def test_split_validation_that_shuffles_in_place_says_so(fails_with):
+    def in_place(x, y, *, validation_size=10000, seed=0):
+        np.random.default_rng(seed).shuffle(x)
+        return split(x, y, validation_size=validation_size, seed=seed)
+
+    fails_with(checks.check_split_validation, in_place, match="changed its input")
+
+
+def best(history, monitor="val_loss"):
+    values = history[monitor]
+    value = min(values) if monitor.endswith("loss") else max(values)
+    return values.index(value) + 1, value
+
+
+def test_best_epoch_accepts_min_max_and_argmin_argmax():
+    checks.check_best_epoch(best)
+
+    def with_numpy(history, monitor="val_loss"):
+        values = np.asarray(history[monitor])
+        index = values.argmin() if "loss" in monitor else values.argmax()
+        return index + 1, values[index]
+
+    checks.check_best_epoch(with_numpy)
+
+
+@pytest.mark.parametrize(
+    ("function", "hint"),
+    [
+        (lambda h, monitor="val_loss": (best(h, monitor)[0] - 1, best(h, monitor)[1]), "from 1"),
+        (lambda h, monitor="val_loss": best(h, monitor.removeprefix("val_")), "training"),
+        (
+            lambda h, monitor="val_loss": (
+                int(np.argmax(h[monitor])) + 1,
+                max(h[monitor]),
+            ),
+            "worst epoch",
+        ),
+    ],
+    ids=["zero-based", "training-metric", "max-of-loss"],
+)
+def test_best_epoch_mistakes_are_named(function, hint, fails_with):
+    assert hint in fails_with(checks.check_best_epoch, function, match="returned")
+
+
+def test_best_epoch_returning_only_the_epoch_says_return_both(fails_with):
+    fails_with(
+        checks.check_best_epoch,
+        lambda h, monitor="val_loss": best(h, monitor)[0],
+        match="did not return an epoch and a value",
+    )
+
+
+def notebook_function(source, **namespace):
+    """Define a function as a notebook cell would: its globals hold the notebook's names."""
+    namespace = {"np": np, "mnist_course": mnist_course, "epochs_run": epochs_run, **namespace}
+    exec(source, namespace)
+    return namespace["choose_epochs"], namespace
+
+
+CHOOSE = """
+def choose_epochs(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
+    accuracy = epochs_run({data}, max_epochs=max_epochs, seed=seed)["val_accuracy"]
+    return int(np.argmax(accuracy)) + 1, max(accuracy)
+"""
+
+
+def test_the_sealed_test_set_refuses_any_use_and_keras_reports_the_check_message():
+    (x_train, y_train), _ = checks.overfitting_data(0)
+    sealed = checks.SealedTestSet("x_test", "choose_epochs(...)")
+    for use in (np.asarray, len, lambda s: s[0], lambda s: s.shape):
+        with pytest.raises(CheckFailed, match="used x_test while choosing"):
+            use(sealed)
+    with pytest.raises(CheckFailed, match="used x_test while choosing"):
+        epochs_run(x_train[:64], y_train[:64], sealed, sealed, max_epochs=1)
+
+
+def test_loading_mnist_again_is_refused_while_choosing_and_restored_after():
+    choose, _ = notebook_function(CHOOSE.format(data="x_train, y_train, x_val, y_val"))
+    with checks.sealed_test_set(choose, "choose_epochs(...)"):
+        with pytest.raises(CheckFailed, match="MNIST loaded again"):
+            mnist_course.load_mnist()
+    assert mnist_course.load_mnist()[1][0].shape == (10000, 28, 28)
+
+
+@pytest.mark.training
+def test_choose_epochs_accepts_the_course_run_and_puts_the_test_set_back():
+    x_test = np.zeros((3, 784))
+    choose, namespace = notebook_function(
+        CHOOSE.format(data="x_train, y_train, x_val, y_val"), x_test=x_test
+    )
+    checks.check_choose_epochs(choose)
+    assert namespace["x_test"] is x_test
+
+
+@pytest.mark.training
+def test_choose_epochs_that_validates_on_the_test_set_is_caught(fails_with):
+    (_, _), (x_val, y_val) = checks.overfitting_data(0)
+    choose, _ = notebook_function(
+        CHOOSE.format(data="x_train, y_train, x_test, y_test"), x_test=x_val, y_test=y_val
+    )
+    message = fails_with(checks.check_choose_epochs, choose, match="used x_test while choosing")
+    assert "Compare the settings on x_val, y_val" in message
+
+
+@pytest.mark.training
+def test_choose_epochs_that_picks_by_training_accuracy_says_so(fails_with):
+    choose, _ = notebook_function(
+        CHOOSE.format(data="x_train, y_train, x_val, y_val").replace(
+            '["val_accuracy"]', '["accuracy"]'
+        )
+    )
+    assert "training accuracy" in fails_with(checks.check_choose_epochs, choose, match="returned")
+
+
+@pytest.mark.training
+def test_choose_epochs_on_a_validation_split_of_its_own_says_use_x_val(fails_with):
+    source = """
+def choose_epochs(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
+    model = mnist_course.compile_model(
+        mnist_course.build_mlp(hidden_units=(128, 128), seed=seed))
+    history = mnist_course.train(model, x_train, y_train, epochs=max_epochs, seed=seed,
+        validation_split=0.2, verbose=0)
+    accuracy = history.history["val_accuracy"]
+    return int(np.argmax(accuracy)) + 1, max(accuracy)
+"""
+    choose, _ = notebook_function(source)
+    message = fails_with(checks.check_choose_epochs, choose, match="returned")
+    assert "validation_data=(x_val, y_val), not validation_split" in message
