@@ -20,7 +20,7 @@ from pathlib import Path
 
 import mnist_course  # noqa: F401 (first: it keeps TensorFlow quiet)
 from mnist_course import checks
-from mnist_course.selfcheck import read_notebook
+from mnist_course.notebook import read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "ex03_training" / "ex03_training.ipynb"

@@ -5,17 +5,7 @@ import subprocess
 import sys
 
 import pytest
-
-
-def run(*args, cwd=None, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "mnist_course", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-    )
+from helpers import run_course as run
 
 
 def test_help_explains_each_train_option():

@@ -10,18 +10,16 @@ import html
 import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ROOT, release_notebook, run_course, run_nbgrader, solution_notebook
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from mnist_course import grading
-
-REPO = Path(__file__).resolve().parents[1]
+from mnist_course import cli, grading, notebook
 
 CONFIG = """\
 c = get_config()  # noqa: F821
@@ -143,7 +141,7 @@ def test_only_the_students_asked_for_are_graded_and_force_is_passed_on(course):
 def test_the_grading_environment_finds_nbgrader_tools_and_the_course_and_quiets_tensorflow():
     env = grading.grading_environment({"PATH": "/usr/bin", "PYTHONPATH": "/opt/lib"})
     assert env["PATH"].split(os.pathsep) == [str(Path(sys.executable).parent), "/usr/bin"]
-    assert env["PYTHONPATH"].split(os.pathsep) == [str(REPO), "/opt/lib"]
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(ROOT), "/opt/lib"]
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "3" and env["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert env["TF_NUM_INTRAOP_THREADS"] == "1" and env["TF_NUM_INTEROP_THREADS"] == "1"
 
@@ -203,7 +201,7 @@ def test_a_failed_run_reports_nbgrader_reason_and_keeps_its_log(course):
     assert result.notes == ["Kernel died while waiting for execute reply."]
     assert result.log == course / "grading" / "logs" / "ps1" / "alice.log"
     assert "Kernel died" in result.log.read_text()
-    assert "nbgrader's log: " in grading.format_result(result)
+    assert "nbgrader's log: " in cli.format_result(result)
 
 
 def test_a_student_graded_before_is_reported_as_skipped(course):
@@ -261,7 +259,7 @@ def test_scores_are_read_from_the_gradebook(course):
 
     [result] = grading.autograde_class("ps1", root=course, grader=nbgrader_that_scores)
     assert (result.score, result.max_score) == (1.5, 2.0)
-    assert grading.format_result(result).startswith("alice: graded, 1.5 of 2 points")
+    assert cli.format_result(result).startswith("alice: graded, 1.5 of 2 points")
 
 
 def test_the_log_of_a_run_is_summarised_in_notes():
@@ -280,12 +278,7 @@ def test_the_log_of_a_run_is_summarised_in_notes():
 
 
 def test_the_command_line_reports_a_missing_config_and_exits_1(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "mnist_course", "autograde", "ps1", "--root", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_course("autograde", "ps1", "--root", str(tmp_path), timeout=120)
     assert result.returncode == 1
     assert "no nbgrader_config.py" in result.stderr
 
@@ -349,46 +342,6 @@ def test_a_cell_that_ignores_the_interrupt_or_kills_the_kernel_costs_only_itself
 # The real nbgrader workflow
 
 
-def run_nbgrader(root, *args):
-    done = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=root,
-        env=grading.grading_environment(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
-
-
-def solution_answers(root, assignment):
-    """The model answers of an assignment: grade_id -> answer cell source without markers."""
-    source = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    answers = {}
-    for cell in source.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            lines = [line for line in cell.source.splitlines() if "### " not in line]
-            answers[cell.metadata["nbgrader"]["grade_id"]] = "\n".join(lines)
-    return answers
-
-
-def hidden_lines(root, assignment):
-    """The code lines between BEGIN and END HIDDEN TESTS in an assignment's source."""
-    source = (root / "solutions" / assignment / f"{assignment}.ipynb").read_text()
-    text = nbformat.reads(source, as_version=4)
-    lines = []
-    for cell in text.cells:
-        match = re.search(r"BEGIN HIDDEN TESTS\n(.*?)\n.*END HIDDEN TESTS", cell.source, re.S)
-        if match:
-            lines += [line.strip() for line in match.group(1).splitlines() if line.strip()]
-    return lines
-
-
-def by_id(nb, grade_id):
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
 def with_body(cell, body):
     """The released answer cell with `raise NotImplementedError()` replaced by ``body``."""
     indent = re.search(r"^( *)raise NotImplementedError\(\)", cell.source, re.M).group(1)
@@ -447,19 +400,19 @@ EXPECTED = {
 
 def make_submissions(root, assignment, students):
     """Write the simulated students' notebooks into grading/submitted/<student>/<assignment>."""
-    released = nbformat.read(root / "exercises" / assignment / f"{assignment}.ipynb", 4)
-    answers = solution_answers(root, assignment)
+    released = nbformat.read(release_notebook(assignment, root), 4)
+    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(assignment, root)))
 
     def full():
         nb = nbformat.from_dict(released)
         for grade_id, answer in answers.items():
-            by_id(nb, grade_id).source = answer
+            notebook.find_cell(nb, grade_id).source = answer
         return nbformat.from_dict(nb)
 
     def wrong_normalisation():
         nb = full()
-        cell = by_id(nb, "normalize")
-        cell.source = with_body(by_id(released, "normalize"), "return x / 255")
+        cell = notebook.find_cell(nb, "normalize")
+        cell.source = with_body(notebook.find_cell(released, "normalize"), "return x / 255")
         return nb
 
     def variant(student):
@@ -468,8 +421,8 @@ def make_submissions(root, assignment, students):
         if student == "alternative":
             nb = full()
             for grade_id in answers:
-                by_id(nb, grade_id).source = with_body(
-                    by_id(released, grade_id), ALTERNATIVES[grade_id]
+                notebook.find_cell(nb, grade_id).source = with_body(
+                    notebook.find_cell(released, grade_id), ALTERNATIVES[grade_id]
                 )
             return nb, assignment
         if student == "untouched":
@@ -479,20 +432,22 @@ def make_submissions(root, assignment, students):
         if student == "tampered":
             # the test cell passes whatever; the read-only setup cell makes every check pass
             nb = wrong_normalisation()
-            by_id(nb, "test_normalize").source = "pass"
-            by_id(nb, "setup").source += "\nnp.allclose = lambda *args, **kwargs: True"
+            notebook.find_cell(nb, "test_normalize").source = "pass"
+            notebook.find_cell(nb, "setup").source += "\nnp.allclose = lambda *args, **kwargs: True"
             return nb, assignment
         if student == "deleted":
             nb = wrong_normalisation()
-            nb.cells.remove(by_id(nb, "test_normalize"))
+            nb.cells.remove(notebook.find_cell(nb, "test_normalize"))
             return nb, assignment
         if student == "infinite_loop":
             nb = full()
-            by_id(nb, "normalize").source = with_body(by_id(released, "normalize"), HANGING_BODY)
+            notebook.find_cell(nb, "normalize").source = with_body(
+                notebook.find_cell(released, "normalize"), HANGING_BODY
+            )
             return nb, assignment
         if student == "patched_checks":
             nb = nbformat.from_dict(released)
-            by_id(nb, "split_labels").source += "\n\n" + PATCH_CHECKS
+            notebook.find_cell(nb, "split_labels").source += "\n\n" + PATCH_CHECKS
             return nb, assignment
         if student == "renamed":
             return full(), f"{assignment} (1)"
@@ -513,28 +468,23 @@ def exported_scores(root):
 
 
 def autograde(root, assignment, *extra):
-    return subprocess.run(
-        [sys.executable, "-m", "mnist_course", "autograde", assignment, "--jobs", "2", *extra],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    return run_course("autograde", assignment, "--jobs", "2", *extra, cwd=root, timeout=1200)
 
 
 @pytest.mark.nbgrader
 def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_path):
-    config = (REPO / "nbgrader_config.py").read_text()
+    config = (ROOT / "nbgrader_config.py").read_text()
     for preprocessor in ("RestartingExecute", "ClearHiddenTestsAndTracebacks"):
-        assert f"mnist_course.grading.{preprocessor}" in config, (
-            f"nbgrader_config.py does not name mnist_course.grading.{preprocessor}: "
+        name = f"mnist_course.grading.preprocessors.{preprocessor}"
+        assert name in config, (
+            f"nbgrader_config.py does not name {name}: "
             "add it to Autograde.autograde_preprocessors / GenerateFeedback.preprocessors"
         )
     root = tmp_path / "course"
     root.mkdir()
-    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copy(ROOT / "nbgrader_config.py", root)
     for assignment in (EX01, EX02):
-        shutil.copytree(REPO / "solutions" / assignment, root / "solutions" / assignment)
+        shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
         run_nbgrader(root, "generate_assignment", assignment)
         students = sorted(student for a, student in EXPECTED if a == assignment)
         make_submissions(root, assignment, students)
@@ -563,7 +513,13 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
     assert "checks.check_normalize(normalize)" in text
     assert "CheckFailed" in text
-    secret = hidden_lines(root, EX01)
+    source = notebook.load_notebook(solution_notebook(EX01, root))
+    secret = [
+        line.strip()
+        for cell in source["cells"]
+        for line in notebook.hidden_tests(notebook.cell_source(cell))
+        if line.strip()
+    ]
     assert secret and not [line for line in secret if line in text]
 
     # grading again from scratch gives the same scores and leaves the submissions as they were
