@@ -122,6 +122,14 @@ def cell_kind(cell):
 def cell_source(cell):
     """Return a cell's source as one string (plain JSON may store it as a list of lines).
 
+    Parameters
+    ----------
+    cell : dict or nbformat.NotebookNode
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> cell_source({"cell_type": "code", "source": ["x = 1\\n", "y = 2"]})
@@ -186,6 +194,15 @@ def model_answer(source):
     The code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` stays, in place: the
     result is the complete answer a student could hand in.
 
+    Parameters
+    ----------
+    source : str
+        An answer cell's source in the source notebook (``solutions/``).
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> source = "def f(x):\\n    ### BEGIN SOLUTION\\n    return x\\n    ### END SOLUTION"
@@ -202,6 +219,16 @@ def model_answers(notebook):
 
     Answer cells come without their solution markers (:func:`model_answer`); written answers
     as they are.
+
+    Parameters
+    ----------
+    notebook : dict or nbformat.NotebookNode
+        A source notebook (``solutions/``).
+
+    Returns
+    -------
+    dict
+        ``grade_id -> source`` of each answer and written answer, in notebook order.
 
     Examples
     --------
@@ -222,6 +249,16 @@ def model_answers(notebook):
 def hidden_tests(source):
     """Return the lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``.
 
+    Parameters
+    ----------
+    source : str
+        A test cell's source.
+
+    Returns
+    -------
+    list of str
+        The hidden lines, blank ones included; ``[]`` for a cell without hidden tests.
+
     Examples
     --------
     >>> source = "check(f)\\n### BEGIN HIDDEN TESTS\\ncheck(f, x=2)\\n### END HIDDEN TESTS"
@@ -241,6 +278,17 @@ def hidden_tests(source):
 
 def describe_test(source, default=""):
     """Return the first line of a test cell's docstring: what the test checks.
+
+    Parameters
+    ----------
+    source : str
+        A test cell's source.
+    default : str
+        What to return for an empty cell, e.g. its grade_id.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
