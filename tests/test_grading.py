@@ -1,4 +1,6 @@
-"""Grading: the parallel class autograde, the two nbgrader preprocessors, and nbgrader itself.
+"""Grading (the package mnist_course.grading): the parallel class autograde and the screen of
+the submissions (autograde.py, screen.py), the two nbgrader preprocessors
+(preprocessors.py), and the real nbgrader over all three.
 
 The unit tests replace nbgrader's process with a small fake. The tests marked ``nbgrader``
 run the real nbgrader over a temporary course made from solutions/.
