@@ -293,9 +293,9 @@ def test_feedback_shows_no_hidden_test_even_in_a_traceback():
     source = (
         '"""Check normalize"""\n'
         "checks.check_normalize(normalize)\n"
-        "### BEGIN HIDDEN TESTS\n"
+        f"{notebook.BEGIN_HIDDEN_TESTS}\n"
         "checks.check_normalize(normalize, x=SECRET)\n"
-        "### END HIDDEN TESTS"
+        f"{notebook.END_HIDDEN_TESTS}"
     )
     traceback = ["----> 2 checks.check_normalize(normalize)", "      4 ...x=SECRET)", "CheckFailed"]
     metadata = {"nbgrader": {"grade": True, "grade_id": "t", "points": 2, "solution": False}}
