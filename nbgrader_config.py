@@ -30,7 +30,7 @@ c.OverwriteCells.add_missing_cells = True
 # catching KeyboardInterrupt) or dies is restarted and the cells before it re-run
 # (nbgrader 0.9.6's default list, with Execute replaced)
 c.Autograde.autograde_preprocessors = [
-    "mnist_course.grading.RestartingExecute",
+    "mnist_course.grading.preprocessors.RestartingExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -42,7 +42,7 @@ c.Autograde.autograde_preprocessors = [
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "mnist_course.grading.ClearHiddenTestsAndTracebacks",
+    "mnist_course.grading.preprocessors.ClearHiddenTestsAndTracebacks",
 ]
 # nbgrader zip_collect: files downloaded from an LMS go in grading/downloaded/<exercise>/archive/,
 # named <student>_<exercise>.ipynb (loose or zipped)

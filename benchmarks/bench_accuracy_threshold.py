@@ -26,7 +26,7 @@ from mnist_course.checks._reference import (
     ACCURACY_TRAIN_SIZE,
     measure_test_accuracy,
 )
-from mnist_course.selfcheck import read_notebook
+from mnist_course.notebook import read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "ex03_training" / "ex03_training.ipynb"

@@ -35,6 +35,14 @@ from pathlib import Path
 import nbformat
 
 from mnist_course.grading import grading_environment
+from mnist_course.notebook import (
+    WRITTEN,
+    cell_kind,
+    find_cell,
+    load_notebook,
+    model_answers,
+    nbgrader_metadata,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
@@ -67,19 +75,10 @@ def make_course(folder, exercise, students):
     shutil.copytree(ROOT / "solutions" / exercise, folder / "solutions" / exercise)
     nbgrader(folder, "generate_assignment", exercise)
     name = f"{exercise}.ipynb"
-    source = nbformat.read(folder / "solutions" / exercise / name, as_version=4)
-    answers = {
-        cell.metadata["nbgrader"]["grade_id"]: "\n".join(
-            line for line in cell.source.splitlines() if "### " not in line
-        )
-        for cell in source.cells
-        if cell.metadata.get("nbgrader", {}).get("solution")
-    }
+    answers = model_answers(load_notebook(folder / "solutions" / exercise / name))
     released = nbformat.read(folder / "exercises" / exercise / name, as_version=4)
-    for cell in released.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
+    for grade_id, answer in answers.items():
+        find_cell(released, grade_id).source = answer
     for student in students:
         submitted = folder / "grading" / "submitted" / student / exercise
         submitted.mkdir(parents=True)
@@ -87,13 +86,10 @@ def make_course(folder, exercise, students):
 
 
 def manual_points(folder, exercise):
-    """Points of the exercise's manually graded answers (grade and solution cells)."""
-    name = f"{exercise}.ipynb"
-    source = nbformat.read(folder / "solutions" / exercise / name, as_version=4)
-    cells = [cell.metadata.get("nbgrader", {}) for cell in source.cells]
-    return sum(
-        cell.get("points", 0) for cell in cells if cell.get("grade") and cell.get("solution")
-    )
+    """Points of the exercise's written answers, which a person grades (not autograding)."""
+    source = load_notebook(folder / "solutions" / exercise / f"{exercise}.ipynb")
+    written = [cell for cell in source["cells"] if cell_kind(cell) == WRITTEN]
+    return sum(nbgrader_metadata(cell).get("points", 0) for cell in written)
 
 
 def full_marks(folder, exercise, students):

@@ -1,7 +1,8 @@
-"""Silence TensorFlow's C++ and absl start-up lines before TensorFlow is imported.
+"""The environment TensorFlow starts in: silent on stderr, and one thread where asked.
 
-nbgrader scores any test cell that writes to stderr as failed, so this noise would cost a
-student points for a correct answer. Set a variable yourself to keep your own value.
+nbgrader scores any test cell that writes to stderr as failed, so TensorFlow's C++ and absl
+start-up lines would cost a student points for a correct answer: they are silenced before
+TensorFlow is imported. Set a variable yourself to keep your own value.
 """
 
 import logging
@@ -14,6 +15,11 @@ QUIET_ENVIRONMENT = {
     "GLOG_minloglevel": "3",
     "ABSL_MIN_LOG_LEVEL": "3",
 }
+
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+"""One TensorFlow thread per process, for the grading kernels and the self-check workers:
+several of them share the cores without crowding each other, and a result does not depend
+on how many cores the machine has."""
 
 
 def silence_tensorflow():

@@ -1,10 +1,12 @@
-"""The ``mnist-course`` command line: train the course's model, check or export the data."""
+"""The ``mnist-course`` command line: train the course's model, check or export the data,
+render the lessons, autograde a class (and print its report)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
@@ -208,13 +210,85 @@ def _export(args):
 
 
 def _autograde(args):
-    from .grading import GradingError, main
+    from .grading import GradingError
 
     try:
-        return main(args)
+        return autograde(
+            args.assignment,
+            root=args.root,
+            students=args.student or None,
+            jobs=args.jobs,
+            force=args.force,
+            timeout=args.timeout,
+        )
     except GradingError as error:
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1
+
+
+def autograde(assignment, *, root=".", students=None, jobs=None, force=False, timeout=None):
+    """Autograde a class and print the report: a line per student as each is done, the scores
+    and a summary. Return the exit status: 1 if a grading run failed, else 0.
+
+    The options are those of :func:`mnist_course.grading.autograde_class`.
+    """
+    from .grading import autograde_class
+
+    start = time.perf_counter()
+    results = autograde_class(
+        assignment,
+        root=root,
+        students=students,
+        jobs=jobs,
+        force=force,
+        timeout=timeout,
+        on_result=lambda result: print(format_result(result), flush=True),
+    )
+    print()
+    for result in results:
+        if result.score is not None:
+            print(f"{result.student:>20}  {result.score:g} / {result.max_score:g}")
+    print(format_summary(results, time.perf_counter() - start))
+    return 1 if any(result.status == "failed" for result in results) else 0
+
+
+def format_result(result):
+    """One line of the autograde report for a student (a ``grading.StudentResult``).
+
+    Examples
+    --------
+    >>> from mnist_course.grading import StudentResult
+    >>> print(format_result(StudentResult("alice", "graded", 12.3, 4.0, 6.0)))
+    alice: graded, 4 of 6 points (12.3 s)
+    """
+    line = f"{result.student}: {result.status}"
+    if result.score is not None:
+        line += f", {result.score:g} of {result.max_score:g} points"
+    line += f" ({result.seconds:.1f} s)"
+    for note in result.notes:
+        line += f"\n    {note}"
+    if result.status in ("failed", "missing") and result.log is not None:
+        log = result.log
+        if log.is_relative_to(Path.cwd()):
+            log = log.relative_to(Path.cwd())
+        line += f"\n    nbgrader's log: {log}"
+    return line
+
+
+def format_summary(results, seconds):
+    """The autograde report's last line: how many students in each state, and the wall time.
+
+    Examples
+    --------
+    >>> from mnist_course.grading import StudentResult
+    >>> print(format_summary([StudentResult("a", "graded"), StudentResult("b", "failed")], 9.5))
+    2 students in 9.5 s: 1 graded, 1 failed
+    """
+    counts = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    states = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return f"{len(results)} students in {seconds:.1f} s: {states}"
 
 
 def _lessons(args):

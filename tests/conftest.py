@@ -1,4 +1,9 @@
-"""Shared fixtures: small MNIST-like files written in the IDX and CSV formats."""
+"""Shared fixtures: small MNIST-like files written in the IDX and CSV formats.
+
+The course's paths and the helpers that run its commands in a subprocess are plain
+constants and functions, in ``tests/helpers.py`` (``from helpers import ROOT``): with
+``--import-mode=importlib`` a test file cannot import this conftest.
+"""
 
 import gzip
 import shutil

@@ -3,19 +3,12 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from helpers import run_course as run
 
-
-def run(*args, cwd=None, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "mnist_course", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-    )
+from mnist_course import cli, grading
 
 
 def test_help_explains_each_train_option():
@@ -80,3 +73,29 @@ def test_train_with_out_reaches_95_percent_and_writes_model_metrics_and_plots(tm
     again = run("train", "--epochs", "1", "--out", str(out))
     assert again.returncode != 0 and "already holds" in again.stderr
     assert json.loads((out / "metrics.json").read_text()) == metrics
+
+
+def test_autograde_prints_each_student_then_the_scores_and_a_summary(monkeypatch, capsys):
+    results = [
+        grading.StudentResult("alice", "graded", 2.0, 6.0, 6.0),
+        grading.StudentResult("bob", "failed", 1.5, notes=["Kernel died"], log=Path("b.log")),
+    ]
+
+    def autograde_class(assignment, *, on_result, **options):
+        assert (assignment, options["jobs"], options["force"]) == ("ex01_data", 2, True)
+        for result in results:
+            on_result(result)
+        return results
+
+    monkeypatch.setattr(grading, "autograde_class", autograde_class)
+    assert cli.autograde("ex01_data", jobs=2, force=True) == 1  # a failed run: exit status 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:5] == [
+        "alice: graded, 6 of 6 points (2.0 s)",
+        "bob: failed (1.5 s)",
+        "    Kernel died",
+        "    nbgrader's log: b.log",
+        "",
+    ]
+    assert lines[5] == f"{'alice':>20}  6 / 6"
+    assert lines[6].startswith("2 students in ") and lines[6].endswith(" s: 1 graded, 1 failed")

@@ -2,26 +2,26 @@
 stored clean, and every test cell follows the course's grading conventions."""
 
 import filecmp
-import os
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ASSIGNMENTS, ROOT, release_notebook, run_nbgrader, solution_notebook
 from traitlets.config.loader import PyFileConfigLoader
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
-NOTEBOOKS = [
-    ROOT / folder / a / f"{a}.ipynb" for folder in ("solutions", "exercises") for a in ASSIGNMENTS
-]
+from mnist_course.notebook import (
+    ANSWER,
+    BEGIN_HIDDEN_TESTS,
+    BEGIN_SOLUTION,
+    END_SOLUTION,
+    SETUP,
+    TEST,
+    cell_kind,
+    nbgrader_metadata,
+)
 
-
-def nbgrader_meta(cell):
-    return cell.metadata.get("nbgrader", {})
+NOTEBOOKS = [notebook(a) for notebook in (solution_notebook, release_notebook) for a in ASSIGNMENTS]
 
 
 def cells(path):
@@ -47,15 +47,10 @@ def test_regenerating_exercises_with_nbgrader_gives_the_committed_copy(tmp_path)
     """solutions/ is the single source: nbgrader's output must equal exercises/ byte for byte."""
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    nbgrader = [sys.executable, "-m", "nbgrader", "generate_assignment", "--force"]
     for assignment in ASSIGNMENTS:
-        result = subprocess.run(
-            [*nbgrader, assignment], cwd=tmp_path, env=env, capture_output=True, text=True
-        )
-        assert result.returncode == 0, result.stderr
-        generated = tmp_path / "exercises" / assignment / f"{assignment}.ipynb"
-        committed = ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+        run_nbgrader(tmp_path, "generate_assignment", "--force", assignment)
+        generated = release_notebook(assignment, tmp_path)
+        committed = release_notebook(assignment)
         assert filecmp.cmp(generated, committed, shallow=False), (
             f"exercises/{assignment} differs from what nbgrader makes of solutions/{assignment}: "
             f"run `nbgrader generate_assignment {assignment} --force` from the repository root "
@@ -75,29 +70,29 @@ def test_stored_notebooks_are_clean(path):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solutions_hold_solutions_and_exercises_hold_stubs(assignment):
-    source = cells(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
-    released = cells(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
-    answers = [c for c in source if nbgrader_meta(c).get("solution") and c.cell_type == "code"]
+    source = cells(solution_notebook(assignment))
+    released = cells(release_notebook(assignment))
+    answers = [cell for cell in source if cell_kind(cell) == ANSWER]
     assert answers
     for cell in answers:
-        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
-        assert '"""' in cell.source.split("### BEGIN SOLUTION")[0], "a visible docstring"
+        assert BEGIN_SOLUTION in cell.source and END_SOLUTION in cell.source
+        assert '"""' in cell.source.split(BEGIN_SOLUTION)[0], "a visible docstring"
     for cell in released:
-        assert "BEGIN SOLUTION" not in cell.source and "HIDDEN TESTS" not in cell.source
-        if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
+        assert BEGIN_SOLUTION not in cell.source and BEGIN_HIDDEN_TESTS not in cell.source
+        if cell_kind(cell) == ANSWER:
             assert "raise NotImplementedError()" in cell.source
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_test_cells_follow_the_grading_conventions(assignment):
     """A docstring first, fresh checks, points that add up to the Part headings."""
-    notebook = cells(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
-    grade_ids = [nbgrader_meta(c)["grade_id"] for c in notebook if nbgrader_meta(c)]
+    notebook = cells(solution_notebook(assignment))
+    grade_ids = [nbgrader_metadata(c)["grade_id"] for c in notebook if nbgrader_metadata(c)]
     assert len(grade_ids) == len(set(grade_ids))
     heading_points, cell_points = {}, {}
     part = None
     for cell in notebook:
-        meta = nbgrader_meta(cell)
+        meta = nbgrader_metadata(cell)
         heading = re.match(r"## (Part [A-Z]) \((\d+) points?", cell.source)
         if cell.cell_type == "markdown" and heading:
             part = heading.group(1)
@@ -105,7 +100,7 @@ def test_test_cells_follow_the_grading_conventions(assignment):
         if meta.get("grade"):
             cell_points[part] = cell_points.get(part, 0) + meta["points"]
         if meta.get("grade") and cell.cell_type == "code":
-            assert meta["locked"] and not meta["solution"]
+            assert cell_kind(cell) == TEST and meta["locked"]
             assert re.match(r'"""Check .+"""\n', cell.source), meta["grade_id"]
             assert f'checks = mnist_course.checks.load("{assignment}")' in cell.source
             assert re.search(r"^checks\.check_\w+\(", cell.source, flags=re.MULTILINE)
@@ -115,12 +110,8 @@ def test_test_cells_follow_the_grading_conventions(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_setup_cell_imports_mnist_course_first(assignment):
     """Importing the package first keeps TensorFlow's start-up lines off stderr."""
-    setup = next(
-        c
-        for c in cells(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
-        if c.cell_type == "code"
-    )
-    assert nbgrader_meta(setup)["locked"]
+    setup = next(c for c in cells(release_notebook(assignment)) if c.cell_type == "code")
+    assert cell_kind(setup) == SETUP
     first_import = next(line for line in setup.source.splitlines() if "import " in line)
     assert first_import.startswith("import mnist_course")
     # a failed test cell shows the check's message, not a traceback whose context lines
@@ -142,14 +133,18 @@ def test_nbgrader_config_puts_everything_grading_makes_under_grading():
     assert config.ZipCollectApp.downloaded_directory == "grading/downloaded"
     # feedback hides hidden tests (the course's subclass also trims tracebacks), and a
     # hanging cell is graded by the executor that restarts a stuck kernel
-    assert "mnist_course.grading.ClearHiddenTestsAndTracebacks" in (
+    preprocessors = "mnist_course.grading.preprocessors"
+    assert f"{preprocessors}.ClearHiddenTestsAndTracebacks" in (
         config.GenerateFeedback.preprocessors
     )
-    assert config.Autograde.autograde_preprocessors[0] == "mnist_course.grading.RestartingExecute"
+    assert config.Autograde.autograde_preprocessors[0] == f"{preprocessors}.RestartingExecute"
     from nbgrader.preprocessors import ClearHiddenTests, Execute
 
-    from mnist_course.grading import ClearHiddenTestsAndTracebacks, RestartingExecute
+    from mnist_course.grading.preprocessors import (
+        ClearHiddenTestsAndTracebacks,
+        RestartingExecute,
+    )
 
     assert issubclass(ClearHiddenTestsAndTracebacks, ClearHiddenTests)
     assert issubclass(RestartingExecute, Execute)
-    assert "grading/" in (ROOT / ".gitignore").read_text().splitlines()
+    assert "/grading/" in (ROOT / ".gitignore").read_text().splitlines()

@@ -1,4 +1,6 @@
-"""Grading: the parallel class autograde, the two nbgrader preprocessors, and nbgrader itself.
+"""Grading (the package mnist_course.grading): the parallel class autograde and the screen of
+the submissions (autograde.py, screen.py), the two nbgrader preprocessors
+(preprocessors.py), and the real nbgrader over all three.
 
 The unit tests replace nbgrader's process with a small fake. The tests marked ``nbgrader``
 run the real nbgrader over a temporary course made from solutions/.
@@ -10,18 +12,16 @@ import html
 import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ROOT, release_notebook, run_course, run_nbgrader, solution_notebook
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from mnist_course import grading
-
-REPO = Path(__file__).resolve().parents[1]
+from mnist_course import cli, grading, notebook
 
 CONFIG = """\
 c = get_config()  # noqa: F821
@@ -143,7 +143,7 @@ def test_only_the_students_asked_for_are_graded_and_force_is_passed_on(course):
 def test_the_grading_environment_finds_nbgrader_tools_and_the_course_and_quiets_tensorflow():
     env = grading.grading_environment({"PATH": "/usr/bin", "PYTHONPATH": "/opt/lib"})
     assert env["PATH"].split(os.pathsep) == [str(Path(sys.executable).parent), "/usr/bin"]
-    assert env["PYTHONPATH"].split(os.pathsep) == [str(REPO), "/opt/lib"]
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(ROOT), "/opt/lib"]
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "3" and env["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert env["TF_NUM_INTRAOP_THREADS"] == "1" and env["TF_NUM_INTEROP_THREADS"] == "1"
 
@@ -203,7 +203,7 @@ def test_a_failed_run_reports_nbgrader_reason_and_keeps_its_log(course):
     assert result.notes == ["Kernel died while waiting for execute reply."]
     assert result.log == course / "grading" / "logs" / "ps1" / "alice.log"
     assert "Kernel died" in result.log.read_text()
-    assert "nbgrader's log: " in grading.format_result(result)
+    assert "nbgrader's log: " in cli.format_result(result)
 
 
 def test_a_student_graded_before_is_reported_as_skipped(course):
@@ -261,7 +261,7 @@ def test_scores_are_read_from_the_gradebook(course):
 
     [result] = grading.autograde_class("ps1", root=course, grader=nbgrader_that_scores)
     assert (result.score, result.max_score) == (1.5, 2.0)
-    assert grading.format_result(result).startswith("alice: graded, 1.5 of 2 points")
+    assert cli.format_result(result).startswith("alice: graded, 1.5 of 2 points")
 
 
 def test_the_log_of_a_run_is_summarised_in_notes():
@@ -280,12 +280,7 @@ def test_the_log_of_a_run_is_summarised_in_notes():
 
 
 def test_the_command_line_reports_a_missing_config_and_exits_1(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "mnist_course", "autograde", "ps1", "--root", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_course("autograde", "ps1", "--root", str(tmp_path), timeout=120)
     assert result.returncode == 1
     assert "no nbgrader_config.py" in result.stderr
 
@@ -298,9 +293,9 @@ def test_feedback_shows_no_hidden_test_even_in_a_traceback():
     source = (
         '"""Check normalize"""\n'
         "checks.check_normalize(normalize)\n"
-        "### BEGIN HIDDEN TESTS\n"
+        f"{notebook.BEGIN_HIDDEN_TESTS}\n"
         "checks.check_normalize(normalize, x=SECRET)\n"
-        "### END HIDDEN TESTS"
+        f"{notebook.END_HIDDEN_TESTS}"
     )
     traceback = ["----> 2 checks.check_normalize(normalize)", "      4 ...x=SECRET)", "CheckFailed"]
     metadata = {"nbgrader": {"grade": True, "grade_id": "t", "points": 2, "solution": False}}
@@ -349,46 +344,6 @@ def test_a_cell_that_ignores_the_interrupt_or_kills_the_kernel_costs_only_itself
 # The real nbgrader workflow
 
 
-def run_nbgrader(root, *args):
-    done = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=root,
-        env=grading.grading_environment(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
-
-
-def solution_answers(root, assignment):
-    """The model answers of an assignment: grade_id -> answer cell source without markers."""
-    source = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    answers = {}
-    for cell in source.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            lines = [line for line in cell.source.splitlines() if "### " not in line]
-            answers[cell.metadata["nbgrader"]["grade_id"]] = "\n".join(lines)
-    return answers
-
-
-def hidden_lines(root, assignment):
-    """The code lines between BEGIN and END HIDDEN TESTS in an assignment's source."""
-    source = (root / "solutions" / assignment / f"{assignment}.ipynb").read_text()
-    text = nbformat.reads(source, as_version=4)
-    lines = []
-    for cell in text.cells:
-        match = re.search(r"BEGIN HIDDEN TESTS\n(.*?)\n.*END HIDDEN TESTS", cell.source, re.S)
-        if match:
-            lines += [line.strip() for line in match.group(1).splitlines() if line.strip()]
-    return lines
-
-
-def by_id(nb, grade_id):
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
 def with_body(cell, body):
     """The released answer cell with `raise NotImplementedError()` replaced by ``body``."""
     indent = re.search(r"^( *)raise NotImplementedError\(\)", cell.source, re.M).group(1)
@@ -397,17 +352,17 @@ def with_body(cell, body):
 
 
 PATCH_CHECKS = """
-import mnist_course.checks
+import mnist_course.checks.ex01_data as _checks
 
 
 def _passes(*args, **kwargs):
     return None
 
 
-for _name in dir(mnist_course.checks):
+for _name in dir(_checks):
     if _name.startswith("check_"):
-        setattr(mnist_course.checks, _name, _passes)
-mnist_course.checks.fresh = lambda: mnist_course.checks
+        setattr(_checks, _name, _passes)
+mnist_course.checks.load = lambda exercise: _checks
 """
 
 HANGING_BODY = "import time\n\n" + HANG
@@ -427,6 +382,20 @@ ALTERNATIVES = {
 }
 
 EX01, EX02 = "ex01_data", "ex02_model"
+EX06, EX07 = "ex06_gradient_descent", "ex07_overfitting"
+
+# One specific wrong answer per new exercise: (answer cell, body)
+WRONG = {
+    "overflowing_softmax": (
+        "softmax",
+        "e = np.exp(logits)\nreturn e / e.sum(axis=1, keepdims=True)",
+    ),
+    "unshuffled_split": (
+        "split_validation",
+        "train, val = slice(validation_size, None), slice(0, validation_size)\n"
+        "return (x[train], y[train]), (x[val], y[val])",
+    ),
+}
 
 EXPECTED = {
     # (assignment, student): score; ex01 has 3 parts of 2 points, ex02 parts of 3 and 2
@@ -442,24 +411,33 @@ EXPECTED = {
     (EX02, "full"): 5,
     (EX02, "alternative"): 5,
     (EX02, "untouched"): 0,
+    # ex06: softmax 2, cross-entropy 1, gradients 3, loop 2, accuracy 2; an overflowing
+    # softmax loses its 2 only (the other checks never feed it large logits)
+    (EX06, "full"): 10,
+    (EX06, "untouched"): 0,
+    (EX06, "overflowing_softmax"): 8,
+    # ex07: split 2, best epoch 2, choice 3 (the written answer's 2 are graded by hand)
+    (EX07, "full"): 7,
+    (EX07, "untouched"): 0,
+    (EX07, "unshuffled_split"): 5,
 }
 
 
 def make_submissions(root, assignment, students):
     """Write the simulated students' notebooks into grading/submitted/<student>/<assignment>."""
-    released = nbformat.read(root / "exercises" / assignment / f"{assignment}.ipynb", 4)
-    answers = solution_answers(root, assignment)
+    released = nbformat.read(release_notebook(assignment, root), 4)
+    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(assignment, root)))
 
     def full():
         nb = nbformat.from_dict(released)
         for grade_id, answer in answers.items():
-            by_id(nb, grade_id).source = answer
+            notebook.find_cell(nb, grade_id).source = answer
         return nbformat.from_dict(nb)
 
     def wrong_normalisation():
         nb = full()
-        cell = by_id(nb, "normalize")
-        cell.source = with_body(by_id(released, "normalize"), "return x / 255")
+        cell = notebook.find_cell(nb, "normalize")
+        cell.source = with_body(notebook.find_cell(released, "normalize"), "return x / 255")
         return nb
 
     def variant(student):
@@ -468,8 +446,8 @@ def make_submissions(root, assignment, students):
         if student == "alternative":
             nb = full()
             for grade_id in answers:
-                by_id(nb, grade_id).source = with_body(
-                    by_id(released, grade_id), ALTERNATIVES[grade_id]
+                notebook.find_cell(nb, grade_id).source = with_body(
+                    notebook.find_cell(released, grade_id), ALTERNATIVES[grade_id]
                 )
             return nb, assignment
         if student == "untouched":
@@ -479,23 +457,32 @@ def make_submissions(root, assignment, students):
         if student == "tampered":
             # the test cell passes whatever; the read-only setup cell makes every check pass
             nb = wrong_normalisation()
-            by_id(nb, "test_normalize").source = "pass"
-            by_id(nb, "setup").source += "\nnp.allclose = lambda *args, **kwargs: True"
+            notebook.find_cell(nb, "test_normalize").source = "pass"
+            notebook.find_cell(nb, "setup").source += "\nnp.allclose = lambda *args, **kwargs: True"
             return nb, assignment
         if student == "deleted":
             nb = wrong_normalisation()
-            nb.cells.remove(by_id(nb, "test_normalize"))
+            nb.cells.remove(notebook.find_cell(nb, "test_normalize"))
             return nb, assignment
         if student == "infinite_loop":
             nb = full()
-            by_id(nb, "normalize").source = with_body(by_id(released, "normalize"), HANGING_BODY)
+            notebook.find_cell(nb, "normalize").source = with_body(
+                notebook.find_cell(released, "normalize"), HANGING_BODY
+            )
             return nb, assignment
         if student == "patched_checks":
             nb = nbformat.from_dict(released)
-            by_id(nb, "split_labels").source += "\n\n" + PATCH_CHECKS
+            notebook.find_cell(nb, "split_labels").source += "\n\n" + PATCH_CHECKS
             return nb, assignment
         if student == "renamed":
             return full(), f"{assignment} (1)"
+        if student in WRONG:
+            nb = full()
+            grade_id, body = WRONG[student]
+            notebook.find_cell(nb, grade_id).source = with_body(
+                notebook.find_cell(released, grade_id), body
+            )
+            return nb, assignment
         raise AssertionError(student)
 
     for student in students:
@@ -513,28 +500,23 @@ def exported_scores(root):
 
 
 def autograde(root, assignment, *extra):
-    return subprocess.run(
-        [sys.executable, "-m", "mnist_course", "autograde", assignment, "--jobs", "2", *extra],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    return run_course("autograde", assignment, "--jobs", "2", *extra, cwd=root, timeout=1200)
 
 
 @pytest.mark.nbgrader
 def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_path):
-    config = (REPO / "nbgrader_config.py").read_text()
+    config = (ROOT / "nbgrader_config.py").read_text()
     for preprocessor in ("RestartingExecute", "ClearHiddenTestsAndTracebacks"):
-        assert f"mnist_course.grading.{preprocessor}" in config, (
-            f"nbgrader_config.py does not name mnist_course.grading.{preprocessor}: "
+        name = f"mnist_course.grading.preprocessors.{preprocessor}"
+        assert name in config, (
+            f"nbgrader_config.py does not name {name}: "
             "add it to Autograde.autograde_preprocessors / GenerateFeedback.preprocessors"
         )
     root = tmp_path / "course"
     root.mkdir()
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    for assignment in (EX01, EX02):
-        shutil.copytree(REPO / "solutions" / assignment, root / "solutions" / assignment)
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    for assignment in (EX01, EX02, EX06, EX07):
+        shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
         run_nbgrader(root, "generate_assignment", assignment)
         students = sorted(student for a, student in EXPECTED if a == assignment)
         make_submissions(root, assignment, students)
@@ -549,8 +531,9 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     assert "Timeout waiting for execute reply (15s)" in loop_log.read_text()
     assert "test cells put back: test_normalize" in first.stdout
     assert "cell split_labels: mnist_course.checks): look at it by hand" in first.stdout
-    second = autograde(root, EX02)
-    assert second.returncode == 0, second.stdout + second.stderr
+    for assignment in (EX02, EX06, EX07):
+        graded = autograde(root, assignment)
+        assert graded.returncode == 0, graded.stdout + graded.stderr
 
     run_nbgrader(root, "generate_feedback", EX01)
     scores = exported_scores(root)
@@ -563,7 +546,13 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
     assert "checks.check_normalize(normalize)" in text
     assert "CheckFailed" in text
-    secret = hidden_lines(root, EX01)
+    source = notebook.load_notebook(solution_notebook(EX01, root))
+    secret = [
+        line.strip()
+        for cell in source["cells"]
+        for line in notebook.hidden_tests(notebook.cell_source(cell))
+        if line.strip()
+    ]
     assert secret and not [line for line in secret if line in text]
 
     # grading again from scratch gives the same scores and leaves the submissions as they were

@@ -5,11 +5,10 @@ import subprocess
 import sys
 import tomllib
 import zipfile
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"isal": "python-isal"}
 
 
@@ -42,7 +41,7 @@ def test_environment_yml_pins_the_same_versions_as_pyproject():
 
 
 @pytest.mark.full_data
-def test_the_wheel_carries_the_four_mnist_files_and_their_checksums(tmp_path):
+def test_the_wheel_carries_the_four_mnist_files_their_checksums_and_the_subpackages(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         capture_output=True,
@@ -60,3 +59,5 @@ def test_the_wheel_carries_the_four_mnist_files_and_their_checksums(tmp_path):
         "README.md",
     ):
         assert f"mnist_course/mnist_data/{name}" in names
+    for module in ("notebook", "grading/preprocessors", "selfcheck/worker", "selfcheck/plugin"):
+        assert f"mnist_course/{module}.py" in names

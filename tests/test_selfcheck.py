@@ -6,55 +6,42 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ASSIGNMENTS, ROOT, release_notebook, run_pytest, solution_notebook
 
-from mnist_course import selfcheck
+from mnist_course import notebook, selfcheck
+from mnist_course.checks import CheckFailed
+from mnist_course.selfcheck import worker
 
-ROOT = Path(__file__).resolve().parents[1]
-EX01 = ROOT / "solutions" / "ex01_data" / "ex01_data.ipynb"
-ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
+EX01 = solution_notebook("ex01_data")
 
 
-def notebook_with_answer(tmp_path, grade_id, source, *, notebook=EX01):
+def notebook_with_answer(tmp_path, grade_id, source, *, path=EX01):
     """A copy of a solution notebook whose answer cell `grade_id` holds `source`."""
-    nb = nbformat.read(str(notebook), as_version=4)
-    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    assert len(cells) == 1, grade_id
-    cells[0].source = source
-    path = tmp_path / notebook.name
-    nbformat.write(nb, str(path))
-    return path
+    nb = nbformat.read(str(path), as_version=4)
+    notebook.find_cell(nb, grade_id).source = source
+    copy = tmp_path / path.name
+    nbformat.write(nb, str(copy))
+    return copy
 
 
-def run_pytest(args, cwd):
-    """Run pytest in a fresh process, as a student would; return (exit code, output)."""
-    command = [sys.executable, "-m", "pytest", *args]
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    return result.returncode, result.stdout + result.stderr
+def test_the_worker_does_not_import_pytest():
+    """Each notebook's worker starts fresh: pytest belongs to the parent alone."""
+    code = "import sys, mnist_course.selfcheck.worker\nprint('pytest' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
 
 
-def test_read_notebook_separates_setup_answers_tests_and_written_answers():
-    code, tests, written = selfcheck.read_notebook(EX01)
-    assert [name for name, _ in code] == [
-        "setup cell setup",
-        "answer cell split_labels",
-        "answer cell normalize",
-        "answer cell one_hot",
-    ]
-    assert [(t.grade_id, t.points) for t in tests] == [
-        ("test_split_labels", 2),
-        ("test_normalize", 2),
-        ("test_one_hot", 2),
-    ]
-    assert tests[1].description == "Check that normalize scales grey levels 0..255 to [-0.5, 0.5]"
-    assert written == []
-    _, _, written = selfcheck.read_notebook(
-        ROOT / "solutions/ex05_experiments/ex05_experiments.ipynb"
-    )
-    assert [w.grade_id for w in written] == ["written_answer"]
+def test_the_worker_knows_a_failed_check_by_its_type_and_shows_its_message():
+    result = worker.describe_error(CheckFailed("normalize(x) ...\n  hint: subtract 0.5"), [])
+    assert result == selfcheck.Result("failed", "normalize(x) ...\n  hint: subtract 0.5")
+
+
+def test_an_assertion_error_of_another_kind_is_not_taken_for_a_failed_check():
+    result = worker.describe_error(AssertionError("x"), [])
+    assert result.outcome == "error" and "raised AssertionError" in result.message
 
 
 def test_the_correct_answers_pass():
@@ -149,14 +136,12 @@ def test_pytest_exercises_on_the_untouched_exercises_says_not_implemented_yet_fo
     failed = re.findall(r"^FAILED (exercises/\S+)", output, flags=re.MULTILINE)
     expected = sum(
         len(tests) + len(written)
-        for _, tests, written in (
-            selfcheck.read_notebook(ROOT / "exercises" / a / f"{a}.ipynb") for a in ASSIGNMENTS
-        )
+        for _, tests, written in (notebook.read_notebook(release_notebook(a)) for a in ASSIGNMENTS)
     )
     assert len(failed) == expected == 14, output
     assert output.count("\nnot implemented yet: ") == expected, output
     assert re.search(rf"\b{expected} failed in ", output), output
-    assert "Traceback" not in output and "selfcheck.py" not in output
+    assert "Traceback" not in output and "mnist_course/selfcheck" not in output
     assert "error" not in output.splitlines()[-1]
 
 
@@ -182,19 +167,13 @@ def test_pytest_exercises_shows_the_message_not_a_traceback(tmp_path):
     assert "1 failed, 2 passed" in output
     assert "FAILED exercises/ex01_data/ex01_data.ipynb::test_normalize" in output
     assert "  hint: values are in [0, 1]; the course normalises to [-0.5, 0.5]" in output
-    assert "Traceback" not in output and "selfcheck.py" not in output
+    assert "Traceback" not in output and "mnist_course/selfcheck" not in output
 
 
 def test_plain_pytest_collects_neither_exercises_nor_solutions():
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    collected = [line for line in result.stdout.splitlines() if "::" in line]
-    assert collected, result.stdout
+    code, output = run_pytest(["--collect-only", "-q"], cwd=ROOT, env=env)
+    assert code == 0, output
+    collected = [line for line in output.splitlines() if "::" in line]
+    assert collected, output
     assert not [line for line in collected if line.startswith(("exercises/", "solutions/"))]

@@ -1,0 +1,337 @@
+"""A course notebook as nbgrader marks it up: which cell is which, and the model answers.
+
+Every exercise notebook is made of the same few kinds of cells, told apart by nbgrader's cell
+metadata (``cell["metadata"]["nbgrader"]``):
+
+========== ========================================================= ====================
+kind       what it is                                                nbgrader metadata
+========== ========================================================= ====================
+setup      read-only code the notebook needs (imports, data)         locked, not graded
+answer     code the student writes (``### BEGIN SOLUTION`` in the    ``solution: true``
+           source notebook, ``raise NotImplementedError()`` in the
+           release)
+test       a graded check of an answer, maybe with hidden tests      graded, not solution
+written    a written answer, graded by hand                          markdown, solution
+                                                                     and graded
+own        a cell the student added                                  none
+markdown   any other text cell                                       (any)
+raw        a raw cell, which nothing runs                            (any)
+========== ========================================================= ====================
+
+Notebooks are read as plain JSON (:func:`load_notebook`), not with nbformat: importing
+nbformat costs about a second in every self-check worker. The functions that take a cell or
+a notebook accept both plain dicts and nbformat's ``NotebookNode``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+SETUP = "setup"
+ANSWER = "answer"
+TEST = "test"
+WRITTEN = "written"
+OWN = "own"
+MARKDOWN = "markdown"
+RAW = "raw"
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN_TESTS = "### BEGIN HIDDEN TESTS"
+END_HIDDEN_TESTS = "### END HIDDEN TESTS"
+
+WRITTEN_PLACEHOLDER = "YOUR ANSWER HERE"
+"""What nbgrader puts in a written-answer cell for the student to replace."""
+
+
+@dataclass(frozen=True)
+class GradeCell:
+    """A graded test cell: its grade_id, the first line of its docstring, points and code."""
+
+    grade_id: str
+    description: str
+    points: float
+    source: str
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    """A markdown answer that the instructor grades by hand."""
+
+    grade_id: str
+    points: float
+    source: str
+
+
+def nbgrader_metadata(cell):
+    """Return a cell's nbgrader metadata, ``{}`` for a cell without any.
+
+    Parameters
+    ----------
+    cell : dict or nbformat.NotebookNode
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> nbgrader_metadata({"cell_type": "code", "metadata": {}, "source": "x = 1"})
+    {}
+    """
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def cell_kind(cell):
+    """Say which kind of course cell this is: setup, answer, test, written, own, markdown, raw.
+
+    Parameters
+    ----------
+    cell : dict or nbformat.NotebookNode
+
+    Returns
+    -------
+    str
+        One of :data:`SETUP`, :data:`ANSWER`, :data:`TEST`, :data:`WRITTEN`, :data:`OWN`,
+        :data:`MARKDOWN`, :data:`RAW`.
+
+    Examples
+    --------
+    >>> meta = {"nbgrader": {"grade": True, "solution": False, "locked": True, "points": 2}}
+    >>> cell_kind({"cell_type": "code", "metadata": meta, "source": "check(normalize)"})
+    'test'
+    >>> cell_kind({"cell_type": "code", "metadata": {}, "source": "print(x.shape)"})
+    'own'
+    """
+    meta = nbgrader_metadata(cell)
+    if cell["cell_type"] == "markdown":
+        return WRITTEN if meta.get("solution") and meta.get("grade") else MARKDOWN
+    if cell["cell_type"] != "code":
+        return RAW
+    if meta.get("grade") and not meta.get("solution"):
+        return TEST
+    if meta.get("solution"):
+        return ANSWER
+    if meta.get("locked"):
+        return SETUP
+    return OWN
+
+
+def cell_source(cell):
+    """Return a cell's source as one string (plain JSON may store it as a list of lines).
+
+    Parameters
+    ----------
+    cell : dict or nbformat.NotebookNode
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> cell_source({"cell_type": "code", "source": ["x = 1\\n", "y = 2"]})
+    'x = 1\\ny = 2'
+    """
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
+
+
+def load_notebook(path):
+    """Read a notebook file as plain JSON (fast: no nbformat), checking it is nbformat 4.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+        The notebook, with its ``"cells"`` as stored.
+
+    Examples
+    --------
+    >>> notebook = load_notebook("solutions/ex01_data/ex01_data.ipynb")
+    >>> notebook["nbformat"], len(notebook["cells"]) > 10
+    (4, True)
+    """
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    if notebook.get("nbformat") != 4:
+        raise ValueError(f"{path}: nbformat {notebook.get('nbformat')}; expected 4.")
+    return notebook
+
+
+def find_cell(notebook, grade_id):
+    """Return the cell of a notebook with this nbgrader ``grade_id``.
+
+    Parameters
+    ----------
+    notebook : dict or nbformat.NotebookNode
+    grade_id : str
+
+    Returns
+    -------
+    dict or nbformat.NotebookNode
+        The cell itself, so that changing it changes the notebook.
+
+    Examples
+    --------
+    >>> notebook = load_notebook("solutions/ex01_data/ex01_data.ipynb")
+    >>> cell_kind(find_cell(notebook, "normalize"))
+    'answer'
+    """
+    for cell in notebook["cells"]:
+        if nbgrader_metadata(cell).get("grade_id") == grade_id:
+            return cell
+    raise LookupError(f"no cell with grade_id {grade_id!r} in the notebook")
+
+
+def model_answer(source):
+    """Return an answer cell's source without nbgrader's solution markers.
+
+    The code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` stays, in place: the
+    result is the complete answer a student could hand in.
+
+    Parameters
+    ----------
+    source : str
+        An answer cell's source in the source notebook (``solutions/``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> source = "def f(x):\\n    ### BEGIN SOLUTION\\n    return x\\n    ### END SOLUTION"
+    >>> print(model_answer(source))
+    def f(x):
+        return x
+    """
+    markers = (BEGIN_SOLUTION, END_SOLUTION)
+    return "\n".join(line for line in source.splitlines() if line.strip() not in markers)
+
+
+def model_answers(notebook):
+    """Return the model answers of a source notebook: ``{grade_id: answer}``.
+
+    Answer cells come without their solution markers (:func:`model_answer`); written answers
+    as they are.
+
+    Parameters
+    ----------
+    notebook : dict or nbformat.NotebookNode
+        A source notebook (``solutions/``).
+
+    Returns
+    -------
+    dict
+        ``grade_id -> source`` of each answer and written answer, in notebook order.
+
+    Examples
+    --------
+    >>> answers = model_answers(load_notebook("solutions/ex01_data/ex01_data.ipynb"))
+    >>> sorted(answers)
+    ['normalize', 'one_hot', 'split_labels']
+    """
+    answers = {}
+    for cell in notebook["cells"]:
+        kind = cell_kind(cell)
+        if kind in (ANSWER, WRITTEN):
+            source = cell_source(cell)
+            grade_id = nbgrader_metadata(cell)["grade_id"]
+            answers[grade_id] = model_answer(source) if kind == ANSWER else source
+    return answers
+
+
+def hidden_tests(source):
+    """Return the lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``.
+
+    Parameters
+    ----------
+    source : str
+        A test cell's source.
+
+    Returns
+    -------
+    list of str
+        The hidden lines, blank ones included; ``[]`` for a cell without hidden tests.
+
+    Examples
+    --------
+    >>> source = "check(f)\\n### BEGIN HIDDEN TESTS\\ncheck(f, x=2)\\n### END HIDDEN TESTS"
+    >>> hidden_tests(source)
+    ['check(f, x=2)']
+    """
+    lines, inside = [], False
+    for line in source.splitlines():
+        if line.strip() == BEGIN_HIDDEN_TESTS:
+            inside = True
+        elif line.strip() == END_HIDDEN_TESTS:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+def describe_test(source, default=""):
+    """Return the first line of a test cell's docstring: what the test checks.
+
+    Parameters
+    ----------
+    source : str
+        A test cell's source.
+    default : str
+        What to return for an empty cell, e.g. its grade_id.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> describe_test('\"\"\"Check that normalize scales pixels\"\"\"\\ncheck(normalize)')
+    'Check that normalize scales pixels'
+    """
+    first = source.strip().splitlines()[0] if source.strip() else ""
+    return first.strip('"').strip("'").strip() or default
+
+
+def read_notebook(path):
+    """Split an exercise notebook into the cells to run, its test cells and written answers.
+
+    Parameters
+    ----------
+    path : str or Path
+        An exercise (or solution) notebook with nbgrader metadata.
+
+    Returns
+    -------
+    code : list of (str, str)
+        ``(name, source)`` of the setup and answer cells, in notebook order; the name is
+        ``"setup cell <grade_id>"`` or ``"answer cell <grade_id>"``.
+    tests : list of GradeCell
+    written : list of WrittenAnswer
+
+    Examples
+    --------
+    >>> code, tests, written = read_notebook("solutions/ex01_data/ex01_data.ipynb")
+    >>> [test.grade_id for test in tests]
+    ['test_split_labels', 'test_normalize', 'test_one_hot']
+    """
+    code, tests, written = [], [], []
+    for cell in load_notebook(path)["cells"]:
+        kind = cell_kind(cell)
+        meta = nbgrader_metadata(cell)
+        grade_id = meta.get("grade_id", "")
+        source = cell_source(cell)
+        if kind == WRITTEN:
+            written.append(WrittenAnswer(grade_id, meta.get("points", 0), source))
+        elif kind == TEST:
+            description = describe_test(source, grade_id)
+            tests.append(GradeCell(grade_id, description, meta.get("points", 0), source))
+        elif kind in (SETUP, ANSWER):
+            code.append((f"{kind} cell {grade_id}", source))
+    return code, tests, written

@@ -1,0 +1,150 @@
+"""The model of a course notebook: which cell is which, the model answers, reading it fast."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from helpers import ASSIGNMENTS, release_notebook, solution_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+from mnist_course import notebook
+
+EX01 = solution_notebook("ex01_data")
+
+
+def meta(**flags):
+    return {"nbgrader": {"grade_id": "x", **flags}}
+
+
+@pytest.mark.parametrize(
+    ("cell", "kind"),
+    [
+        (new_code_cell("import numpy", metadata=meta(locked=True)), notebook.SETUP),
+        (new_code_cell("def f(): ...", metadata=meta(solution=True)), notebook.ANSWER),
+        (new_code_cell("check(f)", metadata=meta(grade=True, locked=True)), notebook.TEST),
+        (new_markdown_cell("Because", metadata=meta(solution=True, grade=True)), notebook.WRITTEN),
+        (new_code_cell("print(x)"), notebook.OWN),
+        (new_code_cell("print(x)", metadata=meta()), notebook.OWN),
+        (new_markdown_cell("## Part A", metadata=meta(locked=True)), notebook.MARKDOWN),
+        (new_markdown_cell("my notes"), notebook.MARKDOWN),
+        (new_raw_cell("raw"), notebook.RAW),
+    ],
+)
+def test_each_kind_of_cell_is_told_apart_by_its_nbgrader_metadata(cell, kind):
+    assert notebook.cell_kind(cell) == kind
+    assert notebook.cell_kind(json.loads(json.dumps(cell))) == kind  # plain JSON too
+
+
+def test_an_autograded_answer_counts_as_an_answer_not_a_test():
+    cell = new_code_cell("def f(): ...", metadata=meta(solution=True, grade=True, points=1))
+    assert notebook.cell_kind(cell) == notebook.ANSWER
+
+
+def test_exercise_one_is_setup_then_answer_and_test_cells_and_the_students_own_cells():
+    kinds = [notebook.cell_kind(cell) for cell in notebook.load_notebook(EX01)["cells"]]
+    code = [kind for kind in kinds if kind not in (notebook.MARKDOWN,)]
+    assert code[0] == notebook.SETUP
+    assert code.count(notebook.ANSWER) == code.count(notebook.TEST) == 3
+    assert notebook.OWN in code  # the cells that print shapes are the student's to change
+
+
+def test_reading_a_notebook_as_json_gives_the_same_cells_as_nbformat():
+    plain = notebook.load_notebook(EX01)["cells"]
+    node = nbformat.read(EX01, as_version=4).cells
+    assert [notebook.cell_source(cell) for cell in plain] == [cell.source for cell in node]
+    assert [notebook.cell_kind(cell) for cell in plain] == [
+        notebook.cell_kind(cell) for cell in node
+    ]
+
+
+def test_a_notebook_of_another_format_version_is_refused(tmp_path):
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps({"nbformat": 3, "worksheets": []}))
+    with pytest.raises(ValueError, match="nbformat 3; expected 4"):
+        notebook.load_notebook(path)
+
+
+def test_reading_a_notebook_does_not_import_nbformat():
+    code = (
+        "import sys\n"
+        "from mnist_course.notebook import read_notebook\n"
+        f"read_notebook({str(EX01)!r})\n"
+        "print('nbformat' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_read_notebook_separates_setup_answers_tests_and_written_answers():
+    code, tests, written = notebook.read_notebook(EX01)
+    assert [name for name, _ in code] == [
+        "setup cell setup",
+        "answer cell split_labels",
+        "answer cell normalize",
+        "answer cell one_hot",
+    ]
+    assert [(t.grade_id, t.points) for t in tests] == [
+        ("test_split_labels", 2),
+        ("test_normalize", 2),
+        ("test_one_hot", 2),
+    ]
+    assert tests[1].description == "Check that normalize scales grey levels 0..255 to [-0.5, 0.5]"
+    assert written == []
+    _, _, written = notebook.read_notebook(solution_notebook("ex05_experiments"))
+    assert [w.grade_id for w in written] == ["written_answer"]
+
+
+def test_a_test_cell_without_a_docstring_is_described_by_its_grade_id():
+    assert notebook.describe_test("check(f)\n", "test_f") == "check(f)"
+    assert notebook.describe_test("", "test_f") == "test_f"
+
+
+def test_find_cell_returns_the_cell_itself_and_names_a_missing_grade_id():
+    nb = nbformat.read(EX01, as_version=4)
+    notebook.find_cell(nb, "normalize").source = "changed"
+    assert [cell.source for cell in nb.cells].count("changed") == 1
+    with pytest.raises(LookupError, match="no cell with grade_id 'normalise'"):
+        notebook.find_cell(nb, "normalise")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_model_answer_is_the_solution_without_its_markers_and_fills_the_release(assignment):
+    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(assignment)))
+    released = notebook.load_notebook(release_notebook(assignment))
+    assert answers
+    for grade_id, answer in answers.items():
+        assert notebook.BEGIN_SOLUTION not in answer and notebook.END_SOLUTION not in answer
+        cell = notebook.find_cell(released, grade_id)  # every answer has its cell in the release
+        if notebook.cell_kind(cell) == notebook.ANSWER:
+            stub = notebook.cell_source(cell)
+            # the signature and docstring before the solution are what the student sees
+            assert answer.split('"""')[:2] == stub.split('"""')[:2]
+
+
+def test_hidden_tests_are_the_lines_between_their_markers_and_nothing_else():
+    source = (
+        '"""Check f"""\ncheck(f)\n### BEGIN HIDDEN TESTS\ncheck(f, x=1)\n\ncheck(f, x=2)\n'
+        "### END HIDDEN TESTS\nprint('done')"
+    )
+    assert notebook.hidden_tests(source) == ["check(f, x=1)", "", "check(f, x=2)"]
+    assert notebook.hidden_tests("check(f)") == []
+
+
+def test_the_solutions_have_hidden_tests_and_no_release_shows_them():
+    hidden = []
+    for assignment in ASSIGNMENTS:
+        for cell in notebook.load_notebook(solution_notebook(assignment))["cells"]:
+            hidden += notebook.hidden_tests(notebook.cell_source(cell))
+        for cell in notebook.load_notebook(release_notebook(assignment))["cells"]:
+            assert notebook.hidden_tests(notebook.cell_source(cell)) == [], assignment
+    assert [line for line in hidden if line.strip()]
+
+
+def test_cells_made_with_nbformat_are_read_like_stored_ones(tmp_path):
+    cell = new_code_cell("def f(): ...", metadata=meta(solution=True))
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(new_notebook(cells=[cell]), path)
+    code, tests, written = notebook.read_notebook(path)
+    assert code == [("answer cell x", "def f(): ...")] and tests == written == []
