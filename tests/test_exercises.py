@@ -10,6 +10,7 @@ import pytest
 from helpers import ASSIGNMENTS, ROOT, release_notebook, run_nbgrader, solution_notebook
 from traitlets.config.loader import PyFileConfigLoader
 
+from mnist_course import checks
 from mnist_course.notebook import (
     ANSWER,
     BEGIN_HIDDEN_TESTS,
@@ -28,16 +29,17 @@ def cells(path):
     return nbformat.read(str(path), as_version=4).cells
 
 
-def test_there_is_one_assignment_per_lesson_topic():
-    assert ASSIGNMENTS == [
+def test_every_exercise_has_a_source_a_release_and_its_own_checks_module():
+    """Adding an exercise is its folders and its checks module; no list to update here."""
+    assert ASSIGNMENTS[:5] == [
         "ex01_data",
         "ex02_model",
         "ex03_training",
         "ex04_testing",
         "ex05_experiments",
-        "ex06_gradient_descent",
-        "ex07_overfitting",
     ]
+    assert all(re.fullmatch(r"ex\d\d_[a-z_]+", name) for name in ASSIGNMENTS)
+    assert checks.exercises() == ASSIGNMENTS
     released = sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir())
     assert released == ASSIGNMENTS
 

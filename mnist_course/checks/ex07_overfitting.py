@@ -177,16 +177,9 @@ def check_best_epoch(best_epoch, *, history=None):
                 returned="a changed history",
                 hint="find the best value without sorting or changing the lists",
             )
-        try:
-            epoch, value = result
-            epoch, value = int(epoch), float(value)
-        except (TypeError, ValueError):
-            fail(
-                f"{call} did not return an epoch and a value.",
-                expected=f"a tuple {expected}",
-                returned=describe(result),
-                hint="end with `return epoch, value`",
-            )
+        epoch, value = _epoch_and_value(
+            result, call, expected=f"a tuple {expected}", hint="end with `return epoch, value`"
+        )
         if (epoch, value) == expected:
             continue
         hint = "the best validation loss is the lowest; the best accuracy the highest"
@@ -206,6 +199,20 @@ def check_best_epoch(best_epoch, *, history=None):
             f"{call} returned ({epoch}, {value:g}).",
             expected=f"{expected}: epoch {expected[0]} has the best {monitor}",
             returned=f"({epoch}, {value:g})",
+            hint=hint,
+        )
+
+
+def _epoch_and_value(result, call, *, expected, hint):
+    """Read ``(epoch, value)`` from a returned value, or fail saying what was expected."""
+    try:
+        epoch, value = result
+        return int(epoch), float(value)
+    except (TypeError, ValueError):
+        fail(
+            f"{call} did not return an epoch and a value.",
+            expected=expected,
+            returned=describe(result),
             hint=hint,
         )
 
@@ -318,16 +325,12 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
     accuracies = history["val_accuracy"]
     best = int(np.argmax(accuracies))
     expected = (best + 1, accuracies[best])
-    try:
-        epoch, accuracy = result
-        epoch, accuracy = int(epoch), float(accuracy)
-    except (TypeError, ValueError):
-        fail(
-            f"{call} did not return an epoch and a validation accuracy.",
-            expected=f"a tuple like ({expected[0]}, {expected[1]:.4f})",
-            returned=describe(result),
-            hint="return best_epoch(history.history, monitor='val_accuracy')",
-        )
+    epoch, accuracy = _epoch_and_value(
+        result,
+        call,
+        expected=f"a tuple like ({expected[0]}, {expected[1]:.4f})",
+        hint="return best_epoch(history.history, monitor='val_accuracy')",
+    )
     if epoch == expected[0] and abs(accuracy - expected[1]) <= 1e-4:
         return
     hint = (
