@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 
 import numpy as np
@@ -10,12 +11,56 @@ import numpy as np
 from .._quiet import silence_tensorflow
 from ._state import CheckFailed
 
+KERAS_MISTAKES = [
+    (
+        r"must have rank \(ndim\) `target\.ndim - 1`|sparse_categorical",
+        "the loss is sparse categorical cross-entropy, which expects labels as integers 0..9",
+        "the course's labels are one-hot rows of 10 (y_train has shape (N, 10)): use "
+        "loss='categorical_crossentropy'",
+    ),
+    (
+        r"`target` and `output` must have the same shape|Shapes .* are incompatible",
+        "the labels and the model's output have different shapes",
+        "one-hot labels of shape (N, 10) need an output layer Dense(10, activation='softmax') "
+        "and loss='categorical_crossentropy'",
+    ),
+    (
+        r"expected axis -1 of input shape to have value (\d+)",
+        "the model was given inputs of another size than it expects",
+        "flatten each image to 784 values (x.reshape(len(x), -1)) and start the model with "
+        "keras.Input(shape=(784,))",
+    ),
+    (
+        r"must call `compile\(\)`|You must compile",
+        "the model was used before it was compiled",
+        "call model.compile(optimizer=..., loss=..., metrics=[...]) before fit or evaluate",
+    ),
+]
+"""Keras errors that a course-level mistake causes: (pattern, what happened, the fix)."""
+
+
+def keras_mistake(error):
+    """Say a Keras error in the course's terms, or return None for another error.
+
+    Examples
+    --------
+    >>> keras_mistake(ValueError("Argument `output` must have rank (ndim) `target.ndim - 1`"))
+    ('the loss is sparse categorical cross-entropy, ...', "the course's labels are one-hot ...")
+    """
+    for pattern, what, fix in KERAS_MISTAKES:
+        if re.search(pattern, str(error)):
+            return what, fix
+    return None
+
 
 def quiet(check):
-    """Run a check with Python warnings and TensorFlow's Python logger silenced.
+    """Run a check with Python warnings and TensorFlow's Python logger silenced, and Keras's
+    errors for course-level mistakes said in the course's terms.
 
     nbgrader scores a test cell with any stderr output as failed: a deprecation warning or a
-    "retracing" note must not cost a correct answer its points.
+    "retracing" note must not cost a correct answer its points. A ``ValueError`` that Keras
+    raises for a mistake in :data:`KERAS_MISTAKES` (whether in the student's code or in the
+    check's call into Keras) becomes a :class:`CheckFailed` that names the mistake.
     """
 
     @functools.wraps(check)
@@ -23,7 +68,21 @@ def quiet(check):
         silence_tensorflow()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return check(*args, **kwargs)
+            try:
+                return check(*args, **kwargs)
+            except ValueError as error:
+                mistake = keras_mistake(error)
+                if mistake is None:
+                    raise
+                what, fix = mistake
+                first = str(error).strip().splitlines()[0][:160]
+                name = getattr(args[0] if args else None, "__name__", "your function")
+                fail(
+                    f"Keras stopped with ValueError when the check used {name}(): {what}.",
+                    expected="a model, loss and labels that fit together",
+                    returned=f"Keras's error: {first}",
+                    hint=fix,
+                )
 
     return quiet_check
 

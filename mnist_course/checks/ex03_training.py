@@ -146,14 +146,7 @@ def check_train(train, *, epochs=2, seed=0, compare_seed=None):
         return history, before, after
 
     history, before, after = run(seed, 0)
-    losses = getattr(history, "history", {}).get("loss") if hasattr(history, "history") else None
-    if losses is None:
-        fail(
-            f"{call} did not return the History.",
-            expected="the History that model.fit returns (history.history['loss'], ...)",
-            returned=describe(history),
-            hint="return model.fit(...)",
-        )
+    losses = _losses(history, call)
     if len(losses) != epochs:
         fail(
             f"{call} trained for {len(losses)} epochs.",
@@ -185,6 +178,25 @@ def check_train(train, *, epochs=2, seed=0, compare_seed=None):
                 returned=f"the same losses {np.round(losses, 5).tolist()}",
                 hint="seed with the argument: keras.utils.set_random_seed(seed)",
             )
+
+
+def _losses(history, call):
+    """The per-epoch losses of the History that train returned, or fail saying what came back."""
+    import keras
+
+    if isinstance(history, keras.callbacks.History) and "loss" in history.history:
+        return history.history["loss"]
+    hint = "return model.fit(...): fit returns the History"
+    if isinstance(history, keras.Model):
+        hint = "that is the model; return what model.fit(...) returns, the History"
+    elif isinstance(history, dict) and "loss" in history:
+        hint = "that is history.history; return the History itself: return model.fit(...)"
+    fail(
+        f"{call} did not return the History.",
+        expected="the History that model.fit returns (history.history['loss'], ...)",
+        returned=describe(history),
+        hint=hint,
+    )
 
 
 @quiet

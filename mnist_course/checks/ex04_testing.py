@@ -11,28 +11,34 @@ from ._inputs import mnist_labels, prepared  # noqa: F401 (hidden tests use mnis
 from ._messages import as_array, describe, fail, quiet
 from ._reference import reference_model
 
+TESTED_SIZE = 1000
+"""Test images each check of exercise 4 uses."""
+
 
 @functools.cache
-def _tested_model():
+def _tested_model(seed=0):
     """A compiled model of the course (seeded, untrained: any weights do to compare the
-    answers with Keras's own), and the first 1,000 test images and labels."""
+    answers with Keras's own), and 1,000 test images and labels; another seed gives another
+    model and the next 1,000 images, so numbers copied from a message earn nothing."""
     from .. import training
 
-    model = training.compile_model(reference_model(0))
-    x_test, y_test = prepared(1000, split="test")
-    return model, x_test, y_test
+    model = training.compile_model(reference_model(seed))
+    x_test, y_test = prepared(TESTED_SIZE * (seed + 1), split="test")
+    return model, x_test[-TESTED_SIZE:], y_test[-TESTED_SIZE:]
 
 
 @quiet
-def check_evaluate(evaluate):
+def check_evaluate(evaluate, *, seed=0):
     """Check that ``evaluate(model, x_test, y_test)`` returns the test loss and accuracy.
+
+    ``seed`` picks the model's weights and which 1,000 test images it is given.
 
     Examples
     --------
     >>> from mnist_course.training import evaluate
     >>> check_evaluate(evaluate)
     """
-    model, x_test, y_test = _tested_model()
+    model, x_test, y_test = _tested_model(seed)
     call = "evaluate(model, x_test, y_test)"
     expected = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, return_dict=True)
     result = evaluate(model, x_test, y_test)
@@ -76,7 +82,7 @@ def check_evaluate(evaluate):
 
 
 @quiet
-def check_predict_labels(predict_labels):
+def check_predict_labels(predict_labels, *, seed=0):
     """Check that ``predict_labels(model, x)`` returns the most likely digit for each image.
 
     Examples
@@ -84,7 +90,7 @@ def check_predict_labels(predict_labels):
     >>> from mnist_course.training import predict_labels
     >>> check_predict_labels(predict_labels)
     """
-    model, x_test, _ = _tested_model()
+    model, x_test, _ = _tested_model(seed)
     call = "predict_labels(model, x)"
     expected = np.argmax(model.predict(x_test, batch_size=1000, verbose=0), axis=1)
     result = as_array(predict_labels(model, x_test), call, "the labels")

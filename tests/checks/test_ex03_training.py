@@ -128,3 +128,47 @@ def test_the_threshold_sits_below_the_worst_measured_seed():
     worst, best = checks.REFERENCE_ACCURACY_RANGE
     assert checks.MIN_TEST_ACCURACY < worst <= best
     assert checks.MIN_TEST_ACCURACY >= worst - 0.03
+
+
+@pytest.mark.training
+@pytest.mark.parametrize(
+    ("returned", "hint"),
+    [
+        (lambda model, history: model, "that is the model"),
+        (lambda model, history: history.history, "that is history.history"),
+        (lambda model, history: None, "return model.fit(...)"),
+    ],
+    ids=["the-model", "the-dict", "nothing"],
+)
+def test_train_returning_something_else_says_what_came_back(returned, hint, fails_with):
+    """Not a crash of the check blamed on the student: what came back, what was expected."""
+
+    def train(model, x_train, y_train, *, epochs=5, seed=0):
+        return returned(model, seeded_train(model, x_train, y_train, epochs=epochs, seed=seed))
+
+    message = fails_with(checks.check_train, train, match="did not return the History")
+    assert hint in message
+
+
+def test_compile_model_with_the_sparse_loss_names_it_and_the_one_hot_labels(fails_with):
+    def compile_model(model):
+        model.compile(
+            optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
+        return model
+
+    message = fails_with(checks.check_compile_model, compile_model, match="sparse categorical")
+    assert "loss='categorical_crossentropy'" in message and "one-hot" in message
+    assert "rank" in message  # Keras's own words are kept, after the course's
+
+
+@pytest.mark.training
+def test_training_a_model_with_the_sparse_loss_fails_in_the_course_s_terms(fails_with):
+    def compile_model(model):
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    message = fails_with(
+        checks.check_test_accuracy, compile_model, seeded_train, match="sparse categorical"
+    )
+    assert "use loss='categorical_crossentropy'" in message

@@ -1,6 +1,8 @@
 """Exercise 4's checks (testing the model): correct answers written any reasonable way
 pass, wrong ones fail with a message that says what was expected, what came back and the fix."""
 
+import re
+
 import numpy as np
 
 import mnist_course
@@ -57,3 +59,18 @@ def test_misclassified_accepts_indices_as_list_or_array():
 
 def test_misclassified_returning_a_mask_says_turn_it_into_indices(fails_with):
     fails_with(checks.check_misclassified, lambda t, p: t != p, match="mask, not indices")
+
+
+def test_evaluate_that_returns_the_numbers_its_failure_printed_fails_on_other_inputs(fails_with):
+    """The hidden test's other model and images make copied numbers worthless."""
+    message = fails_with(checks.check_evaluate, lambda model, x, y: {}, match="dict")
+    loss, accuracy = (float(v) for v in re.findall(r"'(?:loss|accuracy)': ([\d.]+)", message)[:2])
+
+    def copied(model, x_test, y_test):
+        return {"loss": loss, "accuracy": accuracy}
+
+    fails_with(checks.check_evaluate, copied, seed=1, match="other numbers than model.evaluate")
+
+
+def test_predict_labels_is_checked_on_another_model_with_another_seed():
+    checks.check_predict_labels(mnist_course.predict_labels, seed=1)
