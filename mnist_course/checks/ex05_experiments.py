@@ -1,20 +1,31 @@
-"""Checks of exercise 5, experimenting: compare_activations, best_activation."""
+"""Checks of exercise 5, experimenting: compare_activations (seeded, so that runs can be
+paired) and verdict (the lesson's rule: a paired comparison over seeds)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+
+import numpy as np
+
+from ..experiments import VERDICTS, paired_comparison, t_critical
 from ._messages import describe, fail, quiet
-from ._reference import experiment_data, reference_experiment
+from ._reference import deterministic, experiment_data, reference_experiment
 
 EXPERIMENT_TOLERANCE = 0.02
 """How far an experiment's accuracy may be from the reference run with the same seed."""
 
 
 @quiet
-def check_compare_activations(compare_activations, *, activations=("relu", "sigmoid"), epochs=1):
-    """Check ``compare_activations(activations, x_train, y_train, x_test, y_test, ...)``.
+def check_compare_activations(
+    compare_activations, *, activations=("relu", "sigmoid"), epochs=1, seed=0
+):
+    """Check ``compare_activations(activations, x_train, y_train, x_val, y_val, ...)``.
 
-    It must return ``{activation: test accuracy}`` within ``EXPERIMENT_TOLERANCE`` of the
-    course's own run with the same seed.
+    It must return ``{activation: validation accuracy}`` within ``EXPERIMENT_TOLERANCE`` of the
+    course's own run with the same seed, and the very same numbers when run again after the
+    random generators were left in another state: an experiment that forgets to pass the seed
+    to ``build_mlp`` or to ``train`` gives other numbers and is told so.
 
     Examples
     --------
@@ -22,53 +33,201 @@ def check_compare_activations(compare_activations, *, activations=("relu", "sigm
     """
     data = experiment_data()
     activations = list(activations)
-    call = f"compare_activations({activations}, x_train, y_train, x_test, y_test, epochs={epochs})"
-    result = compare_activations(list(activations), *data, epochs=epochs, seed=0)
-    expected = reference_experiment(activations, *data, epochs=epochs, seed=0)
+    call = (
+        f"compare_activations({activations}, x_train, y_train, x_val, y_val, "
+        f"epochs={epochs}, seed={seed})"
+    )
+    deterministic(1000)
+    with _seeds_passed() as seeds:
+        result = compare_activations(list(activations), *data, epochs=epochs, seed=seed)
+    for function, passed in seeds:
+        if passed != seed:
+            fail(
+                f"{call} called mnist_course.{function}() with seed={passed!r}.",
+                expected=f"seed={seed} in every call to build_mlp and train",
+                returned=f"{function}(..., seed={passed!r})",
+                hint="pass the seed everywhere: build_mlp(activation=..., seed=seed) draws the "
+                "first weights, train(..., seed=seed) the order of the batches",
+            )
+    expected = reference_experiment(activations, *data, epochs=epochs, seed=seed)
     wanted = "{" + ", ".join(f"{a!r}: {v:.4f}" for a, v in expected.items()) + "}"
     if not isinstance(result, dict) or set(result) != set(activations):
         fail(
             f"{call} did not return one accuracy per activation.",
             expected=f"a dict {wanted}",
             returned=describe(result),
-            hint="results[activation] = the test accuracy of the model with that activation",
+            hint="results[activation] = the validation accuracy of the model with that activation",
         )
+    deterministic(2000)  # other random state: only an experiment seeded throughout repeats
+    again = compare_activations(list(activations), *data, epochs=epochs, seed=seed)
+    for activation in activations:
+        first, second = _accuracy(result, activation), _accuracy(again, activation)
+        if first is None:
+            continue
+        if second is None or abs(first - second) > 1e-9:
+            fail(
+                f"{call} gave another accuracy for {activation!r} when run again.",
+                expected=f"{first:.4f} again: the same seed gives the same run",
+                returned=f"{second!r}",
+                hint="pass the seed everywhere: build_mlp(activation=..., seed=seed) draws the "
+                "first weights, train(..., seed=seed) the order of the batches",
+            )
     for activation, value in expected.items():
-        try:
-            found = float(result[activation])
-        except (TypeError, ValueError):
-            found = None
+        found = _accuracy(result, activation)
         if found is None or not abs(found - value) <= EXPERIMENT_TOLERANCE:
             fail(
                 f"{call} returned {result[activation]!r} for {activation!r}.",
                 expected=f"{wanted} (within {EXPERIMENT_TOLERANCE})",
                 returned=describe(result),
                 hint="for each activation: build_mlp(activation=..., seed=seed), compile, "
-                "train(..., epochs=epochs, seed=seed), then the accuracy on x_test, y_test",
+                "train(..., epochs=epochs, seed=seed), then the accuracy on x_val, y_val",
             )
 
 
+@contextlib.contextmanager
+def _seeds_passed():
+    """Record the seed of each call to the course's build_mlp and train while the block runs.
+
+    Yields a list of ``(function name, seed)``; an experiment that calls the course's
+    functions, as the exercise asks, is checked call by call. One that trains another way is
+    still checked by running it twice.
+    """
+    import mnist_course
+
+    from .. import models, training
+
+    calls = []
+    originals = {"build_mlp": models.build_mlp, "train": training.train}
+
+    def recording(name):
+        original = originals[name]
+
+        @functools.wraps(original)
+        def call(*args, seed=None, **kwargs):
+            calls.append((name, seed))
+            return original(*args, seed=seed, **kwargs)
+
+        return call
+
+    owners = [models, training, mnist_course]
+    kept = [(owner, name, owner.__dict__.get(name)) for owner in owners for name in originals]
+    try:
+        for owner, name, value in kept:
+            if owner is not mnist_course or value is not None:
+                setattr(owner, name, recording(name))
+        yield calls
+    finally:
+        for owner, name, value in kept:
+            if value is not None:
+                setattr(owner, name, value)
+
+
+def _accuracy(results, activation):
+    try:
+        return float(results[activation])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+# The verdict: constructed runs whose verdict is known, and what the usual mistakes say
+
+CASES = {
+    "better": ([0.960, 0.962, 0.958, 0.961, 0.959], [0.966, 0.967, 0.964, 0.968, 0.965]),
+    "worse": ([0.960, 0.962, 0.958, 0.961, 0.959], [0.951, 0.955, 0.950, 0.954, 0.952]),
+    "noise": ([0.960, 0.950, 0.970, 0.955, 0.965], [0.955, 0.962, 0.964, 0.950, 0.966]),
+    # the seeds move both settings together: paired, the change is clearly better; compared
+    # as two unpaired groups, the seed-to-seed spread hides it
+    "paired": ([0.950, 0.965, 0.958, 0.970, 0.945], [0.954, 0.968, 0.962, 0.973, 0.949]),
+    # three seeds, mean difference 3 standard errors: above the loose 2-SE rule, below t
+    "three seeds": ([0.960, 0.962, 0.958], [0.964, 0.963, 0.962]),
+}
+"""Inputs of the verdict check; each is (baseline, changed), one accuracy per seed."""
+
+
 @quiet
-def check_best_activation(best_activation, *, results=None):
-    """Check that ``best_activation(results)`` returns the activation with the highest accuracy.
+def check_verdict(verdict, *, case="better"):
+    """Check ``verdict(baseline, changed)`` -> ``(mean_difference, standard_error, verdict)``.
 
     Examples
     --------
-    >>> check_best_activation(lambda results: max(results, key=results.get))
+    >>> def answer(baseline, changed):
+    ...     result = paired_comparison(baseline, changed)
+    ...     return result.mean_difference, result.standard_error, result.verdict
+    >>> for case in CASES:
+    ...     check_verdict(answer, case=case)
     """
-    results = {"sigmoid": 0.91, "relu": 0.95, "tanh": 0.93} if results is None else results
-    call = f"best_activation({results})"
-    expected = max(results, key=results.get)
-    result = best_activation(dict(results))
-    if result != expected:
-        hint = "return the activation's name (the key), the one with the highest accuracy"
-        if result == results[expected]:
-            hint = "return the name of the activation (the key), not its accuracy"
-        elif result == min(results, key=results.get):
-            hint = "that is the lowest accuracy; return the highest"
+    baseline, changed = CASES[case]
+    call = f"verdict(baseline={list(baseline)}, changed={list(changed)})"
+    expected = paired_comparison(baseline, changed)
+    result = verdict(list(baseline), list(changed))
+    try:
+        mean, error, said = result
+        mean, error = float(mean), float(error)
+    except (TypeError, ValueError):
         fail(
-            f"{call} returned {result!r}.",
-            expected=repr(expected),
-            returned=repr(result),
+            f"{call} did not return three values.",
+            expected="(mean difference, standard error, verdict)",
+            returned=describe(result),
+            hint="end with `return mean_difference, standard_error, verdict`",
+        )
+    d = np.asarray(changed) - np.asarray(baseline)
+    n = len(d)
+    wanted = (
+        f"({expected.mean_difference:.5f}, {expected.standard_error:.5f}, {expected.verdict!r})"
+    )
+    returned = f"({mean:.5f}, {error:.5f}, {said!r})"
+    if np.isclose(mean, -expected.mean_difference, atol=1e-9) and expected.mean_difference:
+        fail(
+            f"{call} returned the difference the wrong way round.",
+            expected=wanted,
+            returned=returned,
+            hint="the difference is changed - baseline: positive when the change helps",
+        )
+    if not np.isclose(mean, expected.mean_difference, atol=1e-9):
+        fail(
+            f"{call} returned another mean difference.",
+            expected=wanted,
+            returned=returned,
+            hint="take the difference seed by seed (changed[i] - baseline[i]), then its mean",
+        )
+    if not np.isclose(error, expected.standard_error, rtol=1e-6):
+        hint = "standard error = the differences' standard deviation (ddof=1) / sqrt(n)"
+        unpaired = np.sqrt(np.var(baseline, ddof=1) / n + np.var(changed, ddof=1) / n)
+        if np.isclose(error, np.std(d, ddof=0) / np.sqrt(n), rtol=1e-6):
+            hint = "use the sample standard deviation, np.std(d, ddof=1): n - 1, not n"
+        elif np.isclose(error, unpaired, rtol=1e-6):
+            hint = (
+                "that is the error of two unpaired groups; the runs share their seeds, so "
+                "take the differences seed by seed first and the error of those"
+            )
+        elif np.isclose(error, np.std(d, ddof=1), rtol=1e-6):
+            hint = "that is the spread of one difference; divide by sqrt(n) for their mean"
+        fail(
+            f"{call} returned another standard error.",
+            expected=wanted,
+            returned=returned,
             hint=hint,
         )
+    if said not in VERDICTS:
+        fail(
+            f"{call} returned the verdict {said!r}.",
+            expected=f"one of {list(VERDICTS)}",
+            returned=repr(said),
+            hint="return exactly one of the three strings",
+        )
+    if said != expected.verdict:
+        hint = (
+            f"better when mean - t * error > 0, worse when mean + t * error < 0; with {n} "
+            f"seeds t = T_CRITICAL[{n - 1}] = {t_critical(n)}"
+        )
+        if said == _verdict(mean, 2 * error):
+            hint = f"with {n} seeds, 2 standard errors is too loose: use t = {t_critical(n)}"
+        fail(f"{call} gave the wrong verdict.", expected=wanted, returned=returned, hint=hint)
+
+
+def _verdict(mean, margin):
+    if mean - margin > 0:
+        return "better"
+    if mean + margin < 0:
+        return "worse"
+    return "no detectable difference"

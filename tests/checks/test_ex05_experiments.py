@@ -1,9 +1,13 @@
 """Exercise 5's checks (experimenting): correct answers written any reasonable way
 pass, wrong ones fail with a message that says what was expected, what came back and the fix."""
 
+import keras
+import numpy as np
 import pytest
 
+import mnist_course
 from mnist_course.checks import ex05_experiments as checks
+from mnist_course.experiments import T_CRITICAL, paired_comparison
 
 
 @pytest.mark.training
@@ -30,22 +34,132 @@ def test_compare_activations_returning_a_list_fails(fails_with):
     )
 
 
-def test_best_activation_accepts_max_by_value():
-    checks.check_best_activation(lambda results: max(results, key=results.get))
-    checks.check_best_activation(lambda results: sorted(results.items(), key=lambda i: i[1])[-1][0])
+def forgetful(where):
+    """compare_activations that forgets the seed in building or in training."""
+
+    def compare(activations, x_train, y_train, x_test, y_test, *, epochs=1, seed=0):
+        results = {}
+        for activation in activations:
+            if where == "build":
+                model = mnist_course.build_mlp(activation=activation)
+            else:
+                model = mnist_course.build_mlp(activation=activation, seed=seed)
+            mnist_course.compile_model(model)
+            train_seed = None if where == "train" else seed
+            mnist_course.train(model, x_train, y_train, epochs=epochs, seed=train_seed, verbose=0)
+            results[activation] = mnist_course.evaluate(model, x_test, y_test)["accuracy"]
+        return results
+
+    return compare
 
 
-def test_best_activation_returning_the_lowest_says_so(fails_with):
+@pytest.mark.training
+@pytest.mark.parametrize("where", ["build", "train"])
+def test_compare_activations_that_forgets_a_seed_is_told_so_whatever_the_tolerance(
+    where, fails_with
+):
     message = fails_with(
-        checks.check_best_activation,
-        lambda results: min(results, key=results.get),
-        match="returned 'sigmoid'",
+        checks.check_compare_activations,
+        forgetful(where),
+        activations=("relu",),
+        match=f"called mnist_course.{'build_mlp' if where == 'build' else 'train'}\\(\\) with "
+        "seed=None",
     )
-    assert "lowest" in message
+    assert "pass the seed everywhere" in message
 
 
-def test_best_activation_returning_the_accuracy_says_return_the_name(fails_with):
-    message = fails_with(
-        checks.check_best_activation, lambda results: max(results.values()), match="0.95"
+@pytest.mark.training
+def test_an_experiment_written_with_keras_alone_is_checked_by_running_it_twice(fails_with):
+    """Not calling the course's functions, it is still caught when a seed is missing."""
+
+    def compare(activations, x_train, y_train, x_val, y_val, *, epochs=1, seed=0):
+        results = {}
+        for activation in activations:
+            model = keras.Sequential(
+                [
+                    keras.Input(shape=(784,)),
+                    keras.layers.Dense(64, activation=activation),
+                    keras.layers.Dense(64, activation=activation),
+                    keras.layers.Dense(10, activation="softmax"),
+                ]
+            )
+            model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+            model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
+            results[activation] = model.evaluate(x_val, y_val, verbose=0)[1]
+        return results
+
+    fails_with(
+        checks.check_compare_activations,
+        compare,
+        activations=("relu",),
+        match="another accuracy for 'relu' when run again",
     )
-    assert "not its accuracy" in message
+
+
+def answer(baseline, changed):
+    result = paired_comparison(baseline, changed)
+    return result.mean_difference, result.standard_error, result.verdict
+
+
+def by_hand(baseline, changed):
+    d = [c - b for b, c in zip(baseline, changed, strict=True)]
+    n = len(d)
+    mean = sum(d) / n
+    error = (sum((x - mean) ** 2 for x in d) / (n - 1)) ** 0.5 / n**0.5
+    t = T_CRITICAL[n - 1]
+    if mean - t * error > 0:
+        return mean, error, "better"
+    if mean + t * error < 0:
+        return mean, error, "worse"
+    return mean, error, "no detectable difference"
+
+
+@pytest.mark.parametrize("case", list(checks.CASES))
+@pytest.mark.parametrize("function", [answer, by_hand], ids=["course", "plain-python"])
+def test_verdict_accepts_the_rule_written_two_ways_for_every_case(function, case):
+    checks.check_verdict(function, case=case)
+
+
+def with_rule(*, sign=1, ddof=1, unpaired=False, sqrt_n=True, t=None):
+    def verdict(baseline, changed):
+        b, c = np.asarray(baseline), np.asarray(changed)
+        d = sign * (c - b)
+        n = len(d)
+        if unpaired:
+            error = np.sqrt(np.var(b, ddof=1) / n + np.var(c, ddof=1) / n)
+        else:
+            error = np.std(d, ddof=ddof) / (np.sqrt(n) if sqrt_n else 1)
+        margin = (T_CRITICAL[n - 1] if t is None else t) * error
+        mean = d.mean()
+        said = (
+            "better"
+            if mean - margin > 0
+            else "worse"
+            if mean + margin < 0
+            else ("no detectable difference")
+        )
+        return mean, error, said
+
+    return verdict
+
+
+@pytest.mark.parametrize(
+    ("function", "case", "hint"),
+    [
+        (with_rule(sign=-1), "better", "changed - baseline"),
+        (with_rule(ddof=0), "better", "ddof=1"),
+        (with_rule(unpaired=True), "paired", "take the differences seed by seed first"),
+        (with_rule(sqrt_n=False), "better", "divide by sqrt(n)"),
+        (with_rule(t=2), "three seeds", "2 standard errors is too loose"),
+    ],
+    ids=["reversed", "population-std", "unpaired", "no-sqrt-n", "two-standard-errors"],
+)
+def test_verdict_mistakes_are_named(function, case, hint, fails_with):
+    assert hint in fails_with(checks.check_verdict, function, case=case, match="returned|verdict")
+
+
+def test_verdict_with_a_made_up_word_says_which_three(fails_with):
+    def verdict(baseline, changed):
+        return (*answer(baseline, changed)[:2], "significant")
+
+    fails_with(checks.check_verdict, verdict, match="verdict 'significant'")
