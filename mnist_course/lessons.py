@@ -3,11 +3,17 @@
 The lessons are stored without outputs. :func:`render_lessons` executes each one top to
 bottom in a fresh kernel, as a student would, and writes the executed notebook as a
 self-contained HTML page (plots embedded) plus an ``index.html`` that links them.
+
+Executed notebooks are kept in one cache (:func:`execute_cached`), keyed on the notebook's
+cells and on the package's source files: ``mnist-course lessons``, ``mnist-course site`` and
+the lesson tests share it, so a lesson runs again only when it or the package changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import os
 import time
 from pathlib import Path
 
@@ -15,6 +21,11 @@ import nbformat
 
 LESSONS_DIR = Path("lessons")
 """Where the lesson notebooks live, relative to the repository root."""
+
+CACHE_ENV = "MNIST_COURSE_EXECUTED"
+"""Environment variable naming the folder of executed lessons (default lessons/.cache/executed)."""
+
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 CELL_TIMEOUT = 300
 """Seconds one cell may run before the execution is stopped as hung."""
@@ -158,11 +169,172 @@ def execute_notebook(path, *, timeout=CELL_TIMEOUT, cwd=None, kernel_name=KERNEL
         timeout=timeout,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(folder)}},
-        # keep the kernel's own start-up log lines (not the cells' output) off the terminal
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        extra_arguments=[
+            # keep the kernel's own start-up log lines (not the cells' output) off the terminal
+            "--IPKernelApp.log_level=ERROR",
+            # record what each plot shows, for the alt text of the published pages
+            f"--IPKernelApp.exec_files={PACKAGE_DIR / '_figure_alt.py'}",
+        ],
     )
     client.execute()
     return notebook
+
+
+def cache_dir(folder=LESSONS_DIR):
+    """Return the folder of executed lessons: ``$MNIST_COURSE_EXECUTED``, else
+    ``<folder>/.cache/executed``.
+
+    Parameters
+    ----------
+    folder : str or Path, default "lessons"
+        The lessons folder, used when the environment variable is not set.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> cache_dir("lessons").parts[-2:] if CACHE_ENV not in os.environ else (".cache", "executed")
+    ('.cache', 'executed')
+    """
+    override = os.environ.get(CACHE_ENV)
+    return Path(override) if override else Path(folder) / ".cache" / "executed"
+
+
+def package_hash():
+    """Return a SHA-256 of the package's Python source files (names and contents).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits; it changes whenever a file of ``mnist_course`` changes.
+
+    Examples
+    --------
+    >>> len(package_hash())
+    64
+    """
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def source_hash(notebook, *, package=None):
+    """Return the cache key of a lesson: a SHA-256 of its cells and of the package's source.
+
+    Outputs, execution counts and metadata do not count, so the key of a stored (clean)
+    lesson equals the key of its executed copy.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+    package : str, optional
+        :func:`package_hash`, computed when not given.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    >>> key = source_hash(nb, package="p")
+    >>> nb.cells[0].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"})]
+    >>> source_hash(nb, package="p") == key, source_hash(nb, package="q") == key
+    (True, False)
+    """
+    digest = hashlib.sha256((package_hash() if package is None else package).encode())
+    for cell in notebook.cells:
+        digest.update(f"\0{cell.cell_type}\0{cell.source}".encode())
+    return digest.hexdigest()
+
+
+def _cache_path(path, notebook, cache):
+    return Path(cache) / f"{Path(path).stem}-{source_hash(notebook)[:16]}.ipynb"
+
+
+def cached_notebook(path, *, cache=None):
+    """Return the executed copy of the lesson at ``path`` from the cache, or None.
+
+    Parameters
+    ----------
+    path : str or Path
+        The stored lesson.
+    cache : str or Path, optional
+        Default :func:`cache_dir` of the lesson's folder.
+
+    Returns
+    -------
+    nbformat.NotebookNode or None
+        None when the lesson or the package changed since it was executed.
+    """
+    path = Path(path)
+    cache = cache_dir(path.parent) if cache is None else cache
+    entry = _cache_path(path, nbformat.read(path, as_version=4), cache)
+    return nbformat.read(entry, as_version=4) if entry.is_file() else None
+
+
+def store_executed(path, executed, *, cache=None):
+    """Save the executed copy of the lesson at ``path`` in the cache; drop its older copies.
+
+    Parameters
+    ----------
+    path : str or Path
+        The stored lesson (its name and cells make the key).
+    executed : nbformat.NotebookNode
+        What :func:`execute_notebook` returned for it.
+    cache : str or Path, optional
+        Default :func:`cache_dir` of the lesson's folder.
+
+    Returns
+    -------
+    Path
+        The cache entry written.
+    """
+    path = Path(path)
+    cache = Path(cache_dir(path.parent) if cache is None else cache)
+    stored = nbformat.read(path, as_version=4)
+    if [(c.cell_type, c.source) for c in stored.cells] != [
+        (c.cell_type, c.source) for c in executed.cells
+    ]:
+        raise ValueError(f"the executed notebook is not {path}: their cells differ")
+    entry = _cache_path(path, stored, cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    for old in cache.glob(f"{path.stem}-*.ipynb"):
+        if old != entry:
+            old.unlink(missing_ok=True)
+    partial = entry.with_suffix(f".{os.getpid()}.tmp")
+    nbformat.write(executed, partial)
+    partial.replace(entry)
+    return entry
+
+
+def execute_cached(path, *, timeout=CELL_TIMEOUT, cache=None):
+    """Return the executed lesson from the cache, executing (and caching) it when missing.
+
+    Parameters
+    ----------
+    path : str or Path
+    timeout : int, default 300
+        Seconds any one cell may run.
+    cache : str or Path, optional
+        Default :func:`cache_dir` of the lesson's folder.
+
+    Returns
+    -------
+    notebook : nbformat.NotebookNode
+    from_cache : bool
+    """
+    notebook = cached_notebook(path, cache=cache)
+    if notebook is not None:
+        return notebook, True
+    notebook = execute_notebook(path, timeout=timeout)
+    store_executed(path, notebook, cache=cache)
+    return notebook, False
 
 
 def to_html(notebook):
@@ -200,7 +372,14 @@ def _index_page(entries):
     )
 
 
-def _title(notebook, default):
+def title(notebook, default):
+    """Return the text of the notebook's first ``# `` heading, or ``default``.
+
+    Examples
+    --------
+    >>> title(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Lesson 1")]), "x")
+    'Lesson 1'
+    """
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -211,6 +390,9 @@ def _title(notebook, default):
 
 def render_lessons(out, *, folder=LESSONS_DIR, force=False, timeout=CELL_TIMEOUT, log=print):
     """Execute every lesson in a fresh kernel and write it as HTML into ``out``.
+
+    A lesson that is unchanged since it was last executed (and the package too) is taken
+    from the cache (:func:`execute_cached`) instead.
 
     Parameters
     ----------
@@ -246,14 +428,15 @@ def render_lessons(out, *, folder=LESSONS_DIR, force=False, timeout=CELL_TIMEOUT
     for path in paths:
         start = time.perf_counter()
         try:
-            notebook = execute_notebook(path, timeout=timeout)
+            notebook, from_cache = execute_cached(path, timeout=timeout)
         except CellExecutionError as error:
             raise LessonError(f"{path} failed; nothing was written for it.\n{error}") from None
         target = out / f"{path.stem}.html"
         target.write_text(to_html(notebook), encoding="utf-8")
         written.append(target)
-        entries.append((target.name, _title(notebook, path.stem)))
-        log(f"{path.name}: executed in {time.perf_counter() - start:.0f} s -> {target}")
+        entries.append((target.name, title(notebook, path.stem)))
+        how = "unchanged, from the cache" if from_cache else "executed"
+        log(f"{path.name}: {how} in {time.perf_counter() - start:.0f} s -> {target}")
     index = out / "index.html"
     index.write_text(_index_page(entries), encoding="utf-8")
     written.append(index)
