@@ -5,8 +5,9 @@ bottom in a fresh kernel, as a student would, and writes the executed notebook a
 self-contained HTML page (plots embedded) plus an ``index.html`` that links them.
 
 Executed notebooks are kept in one cache (:func:`execute_cached`), keyed on the notebook's
-cells and on the package's source files: ``mnist-course lessons``, ``mnist-course site`` and
-the lesson tests share it, so a lesson runs again only when it or the package changed.
+code cells and on the package's source files: ``mnist-course lessons``, ``mnist-course site``
+and the lesson tests share it, so a lesson runs again only when its code or the package
+changed; an edit to its prose takes the outputs from the cache.
 """
 
 from __future__ import annotations
@@ -223,10 +224,10 @@ def package_hash():
 
 
 def source_hash(notebook, *, package=None):
-    """Return the cache key of a lesson: a SHA-256 of its cells and of the package's source.
+    """Return the cache key of a lesson: a SHA-256 of its code cells and the package's source.
 
-    Outputs, execution counts and metadata do not count, so the key of a stored (clean)
-    lesson equals the key of its executed copy.
+    Markdown cells, outputs, execution counts and metadata do not count: the key of a stored
+    (clean) lesson equals the key of its executed copy, and an edit to the prose keeps it.
 
     Parameters
     ----------
@@ -244,17 +245,33 @@ def source_hash(notebook, *, package=None):
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
     >>> key = source_hash(nb, package="p")
     >>> nb.cells[0].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"})]
+    >>> nb.cells.insert(0, nbformat.v4.new_markdown_cell("# New prose"))
     >>> source_hash(nb, package="p") == key, source_hash(nb, package="q") == key
     (True, False)
     """
     digest = hashlib.sha256((package_hash() if package is None else package).encode())
-    for cell in notebook.cells:
-        digest.update(f"\0{cell.cell_type}\0{cell.source}".encode())
+    for source in _code(notebook):
+        digest.update(b"\0" + source.encode())
     return digest.hexdigest()
+
+
+def _code(notebook):
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
 
 
 def _cache_path(path, notebook, cache):
     return Path(cache) / f"{Path(path).stem}-{source_hash(notebook)[:16]}.ipynb"
+
+
+def _with_outputs(notebook, executed):
+    """The stored notebook (its current prose) with the outputs of its executed copy."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    ran = [cell for cell in executed.cells if cell.cell_type == "code"]
+    for cell, done in zip(code, ran, strict=True):
+        cell.outputs = done.outputs
+        cell.execution_count = done.execution_count
+    notebook.metadata = executed.metadata
+    return notebook
 
 
 def cached_notebook(path, *, cache=None):
@@ -270,12 +287,16 @@ def cached_notebook(path, *, cache=None):
     Returns
     -------
     nbformat.NotebookNode or None
-        None when the lesson or the package changed since it was executed.
+        The lesson as it is stored now, prose included, with the outputs of its executed
+        copy; None when its code or the package changed since it was executed.
     """
     path = Path(path)
     cache = cache_dir(path.parent) if cache is None else cache
-    entry = _cache_path(path, nbformat.read(path, as_version=4), cache)
-    return nbformat.read(entry, as_version=4) if entry.is_file() else None
+    notebook = nbformat.read(path, as_version=4)
+    entry = _cache_path(path, notebook, cache)
+    if not entry.is_file():
+        return None
+    return _with_outputs(notebook, nbformat.read(entry, as_version=4))
 
 
 def store_executed(path, executed, *, cache=None):
@@ -298,10 +319,8 @@ def store_executed(path, executed, *, cache=None):
     path = Path(path)
     cache = Path(cache_dir(path.parent) if cache is None else cache)
     stored = nbformat.read(path, as_version=4)
-    if [(c.cell_type, c.source) for c in stored.cells] != [
-        (c.cell_type, c.source) for c in executed.cells
-    ]:
-        raise ValueError(f"the executed notebook is not {path}: their cells differ")
+    if _code(stored) != _code(executed):
+        raise ValueError(f"the executed notebook is not {path}: their code cells differ")
     entry = _cache_path(path, stored, cache)
     cache.mkdir(parents=True, exist_ok=True)
     for old in cache.glob(f"{path.stem}-*.ipynb"):
@@ -435,7 +454,7 @@ def render_lessons(out, *, folder=LESSONS_DIR, force=False, timeout=CELL_TIMEOUT
         target.write_text(to_html(notebook), encoding="utf-8")
         written.append(target)
         entries.append((target.name, title(notebook, path.stem)))
-        how = "unchanged, from the cache" if from_cache else "executed"
+        how = "code unchanged, from the cache" if from_cache else "executed"
         log(f"{path.name}: {how} in {time.perf_counter() - start:.0f} s -> {target}")
     index = out / "index.html"
     index.write_text(_index_page(entries), encoding="utf-8")

@@ -240,11 +240,10 @@ def _exercise_page(path):
     notebook = nbformat.read(path, as_version=4)
     name, file = path.stem, path.name
     note = (
-        f"**How to work on it.** Download [{file}](../downloads/{file}) and save it as "
-        f"`exercises/{name}/{file}` in the course folder (the repository comes with it). Open "
-        "it in JupyterLab, run its cells in order and replace each `raise "
-        "NotImplementedError()` with your code, keeping the functions' names and arguments.\n\n"
-        "**How to check it.** Save the notebook, then from the course folder run\n\n"
+        f"**Get the notebook.** Download [{file}](../downloads/{file}) and save it as "
+        f"`exercises/{name}/{file}` in the course folder (a clone of the course already has "
+        "it), then open it in JupyterLab.\n\n"
+        "**Check your answers.** Save the notebook, then from the course folder run\n\n"
         f"    .venv/bin/python -m pytest exercises/{name} -v\n\n"
         "Each check passes or says what was expected, what your code returned and a hint "
         "(the [student guide](../guides/students.html) shows an example). Your instructor "
@@ -379,7 +378,7 @@ def build_site(out, *, root=".", force=False, timeout=lessons.CELL_TIMEOUT, log=
             except CellExecutionError as error:
                 message = f"{path} failed; the site was not built.\n{error}"
                 raise lessons.LessonError(message) from None
-            how = "unchanged, from the cache" if from_cache else "executed"
+            how = "code unchanged, from the cache" if from_cache else "executed"
             log(f"{path.name}: {how} in {time.perf_counter() - start:.0f} s")
             nbformat.write(_lesson_page(executed, path), docs / "lessons" / path.name)
             shutil.copy(path, docs / "downloads" / path.name)

@@ -371,7 +371,7 @@ def test_formulas_render_and_plots_say_what_they_show(small_site, browser):
     assert search(browser, server, "softmax") >= {"01_formula.html"}
 
 
-def test_a_rebuild_reuses_the_executed_lessons_and_a_full_folder_needs_force(small_site):
+def test_a_rebuild_executes_only_changed_code_and_a_full_folder_needs_force(small_site):
     course, server = small_site
     refused = run_site("--out", "site", cwd=course)
     assert refused.returncode == 1
@@ -381,8 +381,17 @@ def test_a_rebuild_reuses_the_executed_lessons_and_a_full_folder_needs_force(sma
     notebook = nbformat.read(lesson, as_version=4)
     notebook.cells[0].source += "\n\nA sentence added after the first build."
     nbformat.write(notebook, lesson)
-    again = run_site("--out", "site", "--force", cwd=course)
-    assert again.returncode == 0, again.stderr
-    assert "01_formula.ipynb: unchanged, from the cache" in again.stdout
-    assert "02_plot.ipynb: executed" in again.stdout
-    assert "A sentence added" in (server.folder / "lessons" / "02_plot.html").read_text()
+    prose = run_site("--out", "site", "--force", cwd=course)
+    assert prose.returncode == 0, prose.stderr
+    assert "01_formula.ipynb: code unchanged, from the cache" in prose.stdout
+    assert "02_plot.ipynb: code unchanged, from the cache" in prose.stdout
+    page = (server.folder / "lessons" / "02_plot.html").read_text()
+    assert "A sentence added" in page and "data:image/png;base64," in page
+
+    notebook.cells[1].source += "\nprint('a line of code added')"
+    nbformat.write(notebook, lesson)
+    code = run_site("--out", "site", "--force", cwd=course)
+    assert code.returncode == 0, code.stderr
+    assert "01_formula.ipynb: code unchanged, from the cache" in code.stdout
+    assert "02_plot.ipynb: executed" in code.stdout
+    assert "a line of code added" in (server.folder / "lessons" / "02_plot.html").read_text()
