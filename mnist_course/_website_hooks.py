@@ -5,12 +5,26 @@ MkDocs loads this file by its path; it is not imported as part of the package.
 
 import nbformat
 
-from mnist_course.website import with_alt_text
+from mnist_course.website import heading_ids, with_alt_text
+
+
+def _flatten(toc):
+    for item in toc:
+        yield item
+        yield from _flatten(item.children)
 
 
 def on_page_content(html, page, config, files):
-    """Put each plot's recorded description on its ``<img>`` as alt text."""
+    """On a notebook's page: alt text on each plot, table-of-contents links that resolve."""
     source = page.file.abs_src_path
-    if source and source.endswith(".ipynb"):
-        return with_alt_text(html, nbformat.read(source, as_version=4))
+    if not (source and source.endswith(".ipynb")):
+        return html
+    html = with_alt_text(html, nbformat.read(source, as_version=4))
+    # mkdocs-jupyter names the table of contents' anchors from the Markdown, where a heading
+    # with code ("A `Sequential` model") loses a word; the page's headings keep it. Both
+    # list the notebook's headings in order, so take each anchor from the page.
+    items, ids = list(_flatten(page.toc)), heading_ids(html)
+    if len(items) == len(ids):
+        for item, anchor in zip(items, ids, strict=True):
+            item.id = anchor
     return html

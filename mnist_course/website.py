@@ -202,6 +202,17 @@ def with_alt_text(page, notebook):
     return re.sub(r"<img\b[^>]*>", replace, page)
 
 
+def heading_ids(page):
+    """Return the ``id`` of each heading (``<h1>`` to ``<h6>``) of an HTML page, in order.
+
+    Examples
+    --------
+    >>> heading_ids('<h1 id="lesson-1">Lesson 1</h1><p id="x"></p><h2 id="setup">Setup</h2>')
+    ['lesson-1', 'setup']
+    """
+    return re.findall(r'<h[1-6]\b[^>]*\bid="([^"]+)"', page)
+
+
 def _mathjax_folder():
     spec = importlib.util.find_spec("jupyter_server_mathjax")
     if spec is None or spec.origin is None:

@@ -204,19 +204,28 @@ def broken_link(server, href):
 
 
 def solution_lines(root):
-    """Lines only the solutions hold: solution code and hidden tests (12 characters or more)."""
+    """Lines only the solutions hold: solution code and hidden tests, 12 characters or more.
+
+    A line that a released exercise or a lesson also shows (a lesson teaches
+    ``model.compile(...)`` before the exercise asks for it) gives nothing away.
+    """
     marked = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
-    lines = {"BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"}
-    for path in website.exercise_paths(root / "exercises"):
-        released = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    shown = [
+        cell.source
+        for path in website.exercise_paths(root / EX) + lessons.lesson_paths(root / "lessons")
+        for cell in nbformat.read(path, as_version=4).cells
+    ]
+    shown = "\n".join(shown)
+    lines = set()
+    for path in website.exercise_paths(root / EX):
         solution = ROOT / "solutions" / path.parent.name / path.name
-        sources = [c.source for c in nbformat.read(solution, as_version=4).cells]
-        for source in sources:
-            for _, block in marked.findall(source):
+        for cell in nbformat.read(solution, as_version=4).cells:
+            for _, block in marked.findall(cell.source):
                 for line in block.splitlines():
                     line = line.strip()
-                    if len(line) >= 12 and not line.startswith("#") and line not in released:
+                    if len(line) >= 12 and not line.startswith("#") and line not in shown:
                         lines.add(line)
+    assert lines, "found no solution lines in solutions/: has the marker syntax changed?"
     return sorted(lines)
 
 
@@ -229,13 +238,19 @@ def search(driver, server, word):
     driver.find_element(By.CSS_SELECTOR, "label.md-search__icon, .md-search__input").click()
     box = driver.find_element(By.CSS_SELECTOR, "input.md-search__input")
     box.send_keys(word)
-    WebDriverWait(driver, 30).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".md-search-result__item")
-    )
-    links = driver.execute_script(
+    listed = (
         "return Array.from(document.querySelectorAll('.md-search-result__item > a'))"
         ".map(a => a.href)"
     )
+    # results come as each letter is typed: wait until the list for the whole word holds still
+    previous = []
+
+    def settled(d):
+        nonlocal previous
+        links, previous = previous, d.execute_script(listed)
+        return previous if previous and previous == links else False
+
+    links = WebDriverWait(driver, 30, poll_frequency=1).until(settled)
     return {urlsplit(link).path.rsplit("/", 1)[-1] for link in links}
 
 
