@@ -295,7 +295,9 @@ def _mkdocs_config(lesson_entries, exercise_entries, guides):
             "features": ["navigation.footer", "navigation.top", "search.highlight"],
         },
         "plugins": [
-            "search",
+            # words are split at punctuation too, so code is searchable: "softmax" finds
+            # activation="softmax", "build_mlp" finds mc.build_mlp(...)
+            {"search": {"separator": r'[\s\-,:!=\[\]()"`/]+|\.(?!\d)|&[lg]t;'}},
             # the search index and its worker inside the folder, so search works from file://
             "offline",
             {
