@@ -229,12 +229,12 @@ def solution_lines(root):
     return sorted(lines)
 
 
-def search(driver, server, word):
-    """Type ``word`` into the search box of the home page; return the pages it lists."""
+def search(driver, base, word):
+    """Type ``word`` into the search box of the home page at ``base``; return the pages listed."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    open_page(driver, server.url + "index.html")
+    open_page(driver, base + "index.html")
     driver.find_element(By.CSS_SELECTOR, "label.md-search__icon, .md-search__input").click()
     box = driver.find_element(By.CSS_SELECTOR, "input.md-search__input")
     box.send_keys(word)
@@ -330,7 +330,11 @@ def test_search_finds_softmax_in_the_lessons_that_teach_it(course_site, browser)
         f"{p.stem}.html" for p in lessons.lesson_paths(ROOT / "lessons") if mentions(p, "softmax")
     }
     assert expected, "no lesson mentions softmax any more: pick another word for this test"
-    assert expected <= search(browser, course_site, "softmax")
+    assert expected <= search(browser, course_site.url, "softmax")
+    # and from the folder itself, with no web server
+    assert expected <= search(browser, course_site.folder.as_uri() + "/", "softmax")
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
 
 
 # --- a small course of our own: a formula and a plot, whatever the real lessons hold ----------
@@ -383,7 +387,7 @@ def test_formulas_render_and_plots_say_what_they_show(small_site, browser):
         "return Array.from(document.querySelectorAll('.md-content img')).map(i => i.alt)"
     )
     assert alts == ["Plot: 'Learning curve', curves, loss against epoch, legend 'training'"]
-    assert search(browser, server, "softmax") >= {"01_formula.html"}
+    assert search(browser, server.url, "softmax") >= {"01_formula.html"}
 
 
 def test_a_rebuild_executes_only_changed_code_and_a_full_folder_needs_force(small_site):
