@@ -5,7 +5,7 @@ MkDocs loads this file by its path; it is not imported as part of the package.
 
 import nbformat
 
-from mnist_course.website import heading_ids, with_alt_text
+from mnist_course.website import headings, with_alt_text
 
 
 def _flatten(toc):
@@ -20,11 +20,11 @@ def on_page_content(html, page, config, files):
     if not (source and source.endswith(".ipynb")):
         return html
     html = with_alt_text(html, nbformat.read(source, as_version=4))
-    # mkdocs-jupyter names the table of contents' anchors from the Markdown, where a heading
-    # with code ("A `Sequential` model") loses a word; the page's headings keep it. Both
-    # list the notebook's headings in order, so take each anchor from the page.
-    items, ids = list(_flatten(page.toc)), heading_ids(html)
-    if len(items) == len(ids):
-        for item, anchor in zip(items, ids, strict=True):
-            item.id = anchor
+    # mkdocs-jupyter makes the table of contents from the Markdown, where a heading with
+    # code ("A `Sequential` model") loses that word in its anchor and its title; the page's
+    # headings keep it. Both list the notebook's headings in order: take each from the page.
+    items, found = list(_flatten(page.toc)), headings(html)
+    if len(items) == len(found):
+        for item, (anchor, title) in zip(items, found, strict=True):
+            item.id, item.title = anchor, title
     return html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -243,7 +244,8 @@ def _lessons(args):
             print(f"{path}: {'cleared' if clear_outputs(path) else 'already clean'}")
         return 0
     try:
-        written = render_lessons(args.out, folder=args.folder, force=args.force)
+        log = functools.partial(print, flush=True)
+        written = render_lessons(args.out, folder=args.folder, force=args.force, log=log)
     except LessonError as error:
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1
@@ -257,7 +259,9 @@ def _site(args):
 
     start = time.perf_counter()
     try:
-        home = build_site(args.out, root=args.root, force=args.force)
+        home = build_site(
+            args.out, root=args.root, force=args.force, log=functools.partial(print, flush=True)
+        )
     except (LessonError, SiteError) as error:
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1

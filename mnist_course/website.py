@@ -202,15 +202,17 @@ def with_alt_text(page, notebook):
     return re.sub(r"<img\b[^>]*>", replace, page)
 
 
-def heading_ids(page):
-    """Return the ``id`` of each heading (``<h1>`` to ``<h6>``) of an HTML page, in order.
+def headings(page):
+    """Return the ``id`` and the text of each heading (``<h1>`` to ``<h6>``) of an HTML page.
 
     Examples
     --------
-    >>> heading_ids('<h1 id="lesson-1">Lesson 1</h1><p id="x"></p><h2 id="setup">Setup</h2>')
-    ['lesson-1', 'setup']
+    >>> headings('<h1 id="l1">Lesson 1</h1><p id="x"></p><h2 id="t">Training with <code>fit'
+    ...          '</code><a class="anchor-link" href="#t">¶</a></h2>')
+    [('l1', 'Lesson 1'), ('t', 'Training with fit')]
     """
-    return re.findall(r'<h[1-6]\b[^>]*\bid="([^"]+)"', page)
+    found = re.findall(r'<h[1-6]\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h[1-6]>', page, re.DOTALL)
+    return [(anchor, re.sub(r"<[^>]+>|¶", "", text).strip()) for anchor, text in found]
 
 
 def _mathjax_folder():

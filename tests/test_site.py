@@ -358,7 +358,7 @@ def small_course(folder):
     )
     cells = [new_md(formula), new_code("print('no plot here')")]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / "lessons" / "01_formula.ipynb")
-    cells = [new_md("# Lesson 2: A plot"), new_code(plot)]
+    cells = [new_md("# Lesson 2: A plot\n\n## Drawn with `plt.subplots`"), new_code(plot)]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / "lessons" / "02_plot.ipynb")
     return folder
 
@@ -387,6 +387,11 @@ def test_formulas_render_and_plots_say_what_they_show(small_site, browser):
         "return Array.from(document.querySelectorAll('.md-content img')).map(i => i.alt)"
     )
     assert alts == ["Plot: 'Learning curve', curves, loss against epoch, legend 'training'"]
+    toc = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.md-sidebar--secondary a.md-nav__link'))"
+        ".map(a => [a.textContent.trim(), a.getAttribute('href')])"
+    )
+    assert ["Drawn with plt.subplots", "#drawn-with-pltsubplots"] in toc, toc
     assert search(browser, server.url, "softmax") >= {"01_formula.html"}
 
 
