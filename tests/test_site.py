@@ -6,7 +6,7 @@ formula and a plot whatever the real lessons contain. Each page is served from 1
 loaded in Debian's Chromium through Selenium: no console error, every image loaded and
 described, every internal link resolves, formulas rendered, nothing loaded from another
 host, no solution or hidden-test line; the search box finds "softmax". Screenshots of the
-home page, one lesson and one exercise go to test-output/site/ (or
+home page, one lesson (its top and its first plot) and one exercise go to test-output/site/ (or
 ``$MNIST_COURSE_TEST_OUTPUT/site``) for a reviewer.
 """
 
@@ -259,8 +259,12 @@ def mentions(path, word):
     return any(word in cell.source.lower() for cell in notebook.cells)
 
 
-def screenshot(driver, server, page, name):
+def screenshot(driver, server, page, name, *, scroll_to=None):
     open_page(driver, server.url + page)
+    if scroll_to:
+        driver.execute_script(
+            "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView()", scroll_to
+        )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SCREENSHOTS / name))
 
@@ -297,6 +301,8 @@ def test_every_page_of_the_course_site_loads_cleanly_in_chromium(course_site, br
 
     screenshot(browser, course_site, "index.html", "home.png")
     screenshot(browser, course_site, lesson_pages[0], "lesson.png")
+    first_plot = ".md-content img"
+    screenshot(browser, course_site, lesson_pages[0], "lesson-plot.png", scroll_to=first_plot)
     screenshot(browser, course_site, exercise_pages[0], "exercise.png")
 
 
