@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -263,8 +264,11 @@ def screenshot(driver, server, page, name, *, scroll_to=None):
     open_page(driver, server.url + page)
     if scroll_to:
         driver.execute_script(
-            "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView()", scroll_to
+            "const e = document.querySelector(arguments[0]);"
+            "if (e) e.scrollIntoView({block: 'center'})",
+            scroll_to,
         )
+        time.sleep(1)  # let the header finish swapping the site's name for the page's title
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SCREENSHOTS / name))
 
