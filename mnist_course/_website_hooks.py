@@ -5,7 +5,8 @@ MkDocs loads this file by its path; it is not imported as part of the package.
 
 import nbformat
 
-from mnist_course.website import headings, with_alt_text
+from mnist_course.lessons import with_alt_text
+from mnist_course.website import headings
 
 
 def _flatten(toc):

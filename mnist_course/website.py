@@ -10,7 +10,6 @@ package) are all inside it, and no page loads anything from the network.
 
 from __future__ import annotations
 
-import html
 import importlib.util
 import re
 import shutil
@@ -154,52 +153,6 @@ def guide_pages(readme_text):
             )
         pages[name] = (title, f"# {title}\n\n" + "\n".join(sections[h] for h in headings))
     return pages
-
-
-def with_alt_text(page, notebook):
-    """Give each plot of a rendered notebook the alt text recorded when it was executed.
-
-    :func:`mnist_course.lessons.execute_notebook` records, for every figure, what its titles,
-    axis labels and legend say it shows (``metadata["image/png"]["alt"]``). HTML renderers
-    leave that out; this puts it on the matching ``<img>``.
-
-    Parameters
-    ----------
-    page : str
-        HTML in which plots are embedded as ``data:image/png;base64,...``.
-    notebook : nbformat.NotebookNode
-        The executed notebook the page was rendered from.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> out = nbformat.v4.new_output("display_data", data={"image/png": "iVBO"})
-    >>> out.metadata = {"image/png": {"alt": "Plot: 'loss' against epoch"}}
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", outputs=[out])])
-    >>> with_alt_text('<img alt="No description" src="data:image/png;base64,iVBO">', nb)
-    '<img alt="Plot: &#x27;loss&#x27; against epoch" src="data:image/png;base64,iVBO">'
-    """
-    alts = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {}).get("image/png")
-            alt = output.get("metadata", {}).get("image/png", {}).get("alt")
-            if data and alt:
-                alts["".join(data.split())] = alt
-
-    def replace(match):
-        tag = match.group(0)
-        source = re.search(r'src="data:image/png;base64,([^"]*)"', tag)
-        alt = alts.get("".join(source.group(1).split())) if source else None
-        if alt is None:
-            return tag
-        tag = re.sub(r'\s+alt="[^"]*"', "", tag)
-        return f'<img alt="{html.escape(alt)}"' + tag[len("<img") :]
-
-    return re.sub(r"<img\b[^>]*>", replace, page)
 
 
 def headings(page):
