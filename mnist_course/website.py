@@ -168,14 +168,26 @@ def headings(page):
     return [(anchor, re.sub(r"<[^>]+>|¶", "", text).strip()) for anchor, text in found]
 
 
+SITE_TOOLS = {
+    "mkdocs": "MkDocs",
+    "material": "MkDocs Material",
+    "mkdocs_jupyter": "mkdocs-jupyter",
+    "jupyter_server_mathjax": "jupyter-server-mathjax",
+}
+"""The site extra's packages (import name: project name)."""
+
+
+def _check_tools():
+    missing = [name for module, name in SITE_TOOLS.items() if not importlib.util.find_spec(module)]
+    if missing:
+        raise SiteError(
+            f"the site's build tools are not installed ({', '.join(missing)} missing): "
+            'install them with `.venv/bin/pip install -e ".[site]"`.'
+        )
+
+
 def _mathjax_folder():
     spec = importlib.util.find_spec("jupyter_server_mathjax")
-    if spec is None or spec.origin is None:
-        raise SiteError(
-            "the site needs its build tools: install them with "
-            '`.venv/bin/pip install -e ".[site]"` (MkDocs Material, mkdocs-jupyter, '
-            "jupyter-server-mathjax)."
-        )
     return Path(spec.origin).parent / "static"
 
 
@@ -324,10 +336,9 @@ def build_site(out, *, root=".", force=False, timeout=lessons.CELL_TIMEOUT, log=
     """
     from nbclient.exceptions import CellExecutionError
 
-    if importlib.util.find_spec("mkdocs_jupyter") is None:
-        _mathjax_folder()  # raises with the install command
     root = Path(root)
     out = _check_out(out, force)
+    _check_tools()
     lesson_paths = lessons.lesson_paths(root / lessons.LESSONS_DIR)
     exercises = exercise_paths(root / EXERCISES_DIR)
     guides = guide_pages((root / README).read_text(encoding="utf-8"))

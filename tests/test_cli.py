@@ -80,3 +80,15 @@ def test_train_with_out_reaches_95_percent_and_writes_model_metrics_and_plots(tm
     again = run("train", "--epochs", "1", "--out", str(out))
     assert again.returncode != 0 and "already holds" in again.stderr
     assert json.loads((out / "metrics.json").read_text()) == metrics
+
+
+def test_site_command_explains_its_options_and_refuses_a_non_empty_folder(tmp_path):
+    result = run("site", "--help")
+    assert result.returncode == 0
+    for option in ("--out", "--force", "--root"):
+        assert option in result.stdout
+    (tmp_path / "notes.txt").write_text("kept")
+    refused = run("site", "--out", str(tmp_path))
+    assert refused.returncode == 1
+    assert "already holds files" in refused.stderr and "--force" in refused.stderr
+    assert (tmp_path / "notes.txt").read_text() == "kept"
