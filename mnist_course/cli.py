@@ -4,6 +4,7 @@ render the lessons, autograde a class (and print its report)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -140,6 +141,24 @@ def _parser():
         help="instead: remove outputs and execution counts from the notebooks, before committing",
     )
     lessons.set_defaults(run=_lessons)
+
+    site = commands.add_parser(
+        "site",
+        help="build the course website: lessons, exercises, guides, search; works offline",
+        description="Execute the lessons (reusing those unchanged since their last run), then "
+        "render every lesson, exercise and guide as a static website with navigation and "
+        "search, which opens from a local folder or any web server with no network.",
+    )
+    site.add_argument(
+        "--out", type=Path, default=Path("site"), help="folder for the site (default site)"
+    )
+    site.add_argument(
+        "--force", action="store_true", help="write into a non-empty --out, replacing its pages"
+    )
+    site.add_argument(
+        "--root", type=Path, default=Path("."), help="the course folder (default: here)"
+    )
+    site.set_defaults(run=_site)
     return parser
 
 
@@ -299,11 +318,28 @@ def _lessons(args):
             print(f"{path}: {'cleared' if clear_outputs(path) else 'already clean'}")
         return 0
     try:
-        written = render_lessons(args.out, folder=args.folder, force=args.force)
+        log = functools.partial(print, flush=True)
+        written = render_lessons(args.out, folder=args.folder, force=args.force, log=log)
     except LessonError as error:
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1
     print(f"wrote {len(written)} pages to {args.out}; open {written[-1]}")
+    return 0
+
+
+def _site(args):
+    from .lessons import LessonError
+    from .website import SiteError, build_site
+
+    start = time.perf_counter()
+    try:
+        home = build_site(
+            args.out, root=args.root, force=args.force, log=functools.partial(print, flush=True)
+        )
+    except (LessonError, SiteError) as error:
+        print(f"mnist-course: {error}", file=sys.stderr)
+        return 1
+    print(f"built the site in {time.perf_counter() - start:.0f} s; open {home}")
     return 0
 
 

@@ -3,11 +3,19 @@
 The lessons are stored without outputs. :func:`render_lessons` executes each one top to
 bottom in a fresh kernel, as a student would, and writes the executed notebook as a
 self-contained HTML page (plots embedded) plus an ``index.html`` that links them.
+
+Executed notebooks are kept in one cache (:func:`execute_cached`), keyed on the notebook's
+code cells and on the package's source files: ``mnist-course lessons``, ``mnist-course site``
+and the lesson tests share it, so a lesson runs again only when its code or the package
+changed; an edit to its prose takes the outputs from the cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import os
+import re
 import time
 from pathlib import Path
 
@@ -15,6 +23,11 @@ import nbformat
 
 LESSONS_DIR = Path("lessons")
 """Where the lesson notebooks live, relative to the repository root."""
+
+CACHE_ENV = "MNIST_COURSE_EXECUTED"
+"""Environment variable naming the folder of executed lessons (default lessons/.cache/executed)."""
+
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 CELL_TIMEOUT = 300
 """Seconds one cell may run before the execution is stopped as hung."""
@@ -158,11 +171,236 @@ def execute_notebook(path, *, timeout=CELL_TIMEOUT, cwd=None, kernel_name=KERNEL
         timeout=timeout,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(folder)}},
-        # keep the kernel's own start-up log lines (not the cells' output) off the terminal
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        extra_arguments=[
+            # keep the kernel's own start-up log lines (not the cells' output) off the terminal
+            "--IPKernelApp.log_level=ERROR",
+            # record what each plot shows, for the alt text of the published pages
+            f"--IPKernelApp.exec_files={PACKAGE_DIR / '_figure_alt.py'}",
+        ],
     )
     client.execute()
     return notebook
+
+
+def cache_dir(folder=LESSONS_DIR):
+    """Return the folder of executed lessons: ``$MNIST_COURSE_EXECUTED``, else
+    ``<folder>/.cache/executed``.
+
+    Parameters
+    ----------
+    folder : str or Path, default "lessons"
+        The lessons folder, used when the environment variable is not set.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> cache_dir("lessons").parts[-2:] if CACHE_ENV not in os.environ else (".cache", "executed")
+    ('.cache', 'executed')
+    """
+    override = os.environ.get(CACHE_ENV)
+    return Path(override) if override else Path(folder) / ".cache" / "executed"
+
+
+def package_hash():
+    """Return a SHA-256 of the package's Python source files (names and contents).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits; it changes whenever a file of ``mnist_course`` changes.
+
+    Examples
+    --------
+    >>> len(package_hash())
+    64
+    """
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def source_hash(notebook, *, package=None):
+    """Return the cache key of a lesson: a SHA-256 of its code cells and the package's source.
+
+    Markdown cells, outputs, execution counts and metadata do not count: the key of a stored
+    (clean) lesson equals the key of its executed copy, and an edit to the prose keeps it.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+    package : str, optional
+        :func:`package_hash`, computed when not given.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    >>> key = source_hash(nb, package="p")
+    >>> nb.cells[0].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"})]
+    >>> nb.cells.insert(0, nbformat.v4.new_markdown_cell("# New prose"))
+    >>> source_hash(nb, package="p") == key, source_hash(nb, package="q") == key
+    (True, False)
+    """
+    digest = hashlib.sha256((package_hash() if package is None else package).encode())
+    for source in _code(notebook):
+        digest.update(b"\0" + source.encode())
+    return digest.hexdigest()
+
+
+def _code(notebook):
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def _cache_path(path, notebook, cache):
+    return Path(cache) / f"{Path(path).stem}-{source_hash(notebook)[:16]}.ipynb"
+
+
+def _with_outputs(notebook, executed):
+    """The stored notebook (its current prose) with the outputs of its executed copy."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    ran = [cell for cell in executed.cells if cell.cell_type == "code"]
+    for cell, done in zip(code, ran, strict=True):
+        cell.outputs = done.outputs
+        cell.execution_count = done.execution_count
+    notebook.metadata = executed.metadata
+    return notebook
+
+
+def cached_notebook(path, *, cache=None):
+    """Return the executed copy of the lesson at ``path`` from the cache, or None.
+
+    Parameters
+    ----------
+    path : str or Path
+        The stored lesson.
+    cache : str or Path, optional
+        Default :func:`cache_dir` of the lesson's folder.
+
+    Returns
+    -------
+    nbformat.NotebookNode or None
+        The lesson as it is stored now, prose included, with the outputs of its executed
+        copy; None when its code or the package changed since it was executed.
+    """
+    path = Path(path)
+    cache = cache_dir(path.parent) if cache is None else cache
+    notebook = nbformat.read(path, as_version=4)
+    entry = _cache_path(path, notebook, cache)
+    if not entry.is_file():
+        return None
+    return _with_outputs(notebook, nbformat.read(entry, as_version=4))
+
+
+def store_executed(path, executed, *, cache=None):
+    """Save the executed copy of the lesson at ``path`` in the cache; drop its older copies.
+
+    Parameters
+    ----------
+    path : str or Path
+        The stored lesson (its name and cells make the key).
+    executed : nbformat.NotebookNode
+        What :func:`execute_notebook` returned for it.
+    cache : str or Path, optional
+        Default :func:`cache_dir` of the lesson's folder.
+
+    Returns
+    -------
+    Path
+        The cache entry written.
+    """
+    path = Path(path)
+    cache = Path(cache_dir(path.parent) if cache is None else cache)
+    stored = nbformat.read(path, as_version=4)
+    if _code(stored) != _code(executed):
+        raise ValueError(f"the executed notebook is not {path}: their code cells differ")
+    entry = _cache_path(path, stored, cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    for old in cache.glob(f"{path.stem}-*.ipynb"):
+        if old != entry:
+            old.unlink(missing_ok=True)
+    partial = entry.with_suffix(f".{os.getpid()}.tmp")
+    nbformat.write(executed, partial)
+    partial.replace(entry)
+    return entry
+
+
+def execute_cached(path, *, timeout=CELL_TIMEOUT, cache=None):
+    """Return the executed lesson from the cache, executing (and caching) it when missing.
+
+    Parameters
+    ----------
+    path : str or Path
+    timeout : int, default 300
+        Seconds any one cell may run.
+    cache : str or Path, optional
+        Default :func:`cache_dir` of the lesson's folder.
+
+    Returns
+    -------
+    notebook : nbformat.NotebookNode
+    from_cache : bool
+    """
+    notebook = cached_notebook(path, cache=cache)
+    if notebook is not None:
+        return notebook, True
+    notebook = execute_notebook(path, timeout=timeout)
+    store_executed(path, notebook, cache=cache)
+    return notebook, False
+
+
+def with_alt_text(page, notebook):
+    """Give each plot of a rendered notebook the alt text recorded when it was executed.
+
+    :func:`execute_notebook` records, for every figure, what its titles,
+    axis labels and legend say it shows (``metadata["image/png"]["alt"]``). HTML renderers
+    leave that out; this puts it on the matching ``<img>``.
+
+    Parameters
+    ----------
+    page : str
+        HTML in which plots are embedded as ``data:image/png;base64,...``.
+    notebook : nbformat.NotebookNode
+        The executed notebook the page was rendered from.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> out = nbformat.v4.new_output("display_data", data={"image/png": "iVBO"})
+    >>> out.metadata = {"image/png": {"alt": "Plot: 'loss' against epoch"}}
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", outputs=[out])])
+    >>> with_alt_text('<img alt="No description" src="data:image/png;base64,iVBO">', nb)
+    '<img alt="Plot: &#x27;loss&#x27; against epoch" src="data:image/png;base64,iVBO">'
+    """
+    alts = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}).get("image/png")
+            alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+            if data and alt:
+                alts["".join(data.split())] = alt
+
+    def replace(match):
+        tag = match.group(0)
+        source = re.search(r'src="data:image/png;base64,([^"]*)"', tag)
+        alt = alts.get("".join(source.group(1).split())) if source else None
+        if alt is None:
+            return tag
+        tag = re.sub(r'\s+alt="[^"]*"', "", tag)
+        return f'<img alt="{html.escape(alt)}"' + tag[len("<img") :]
+
+    return re.sub(r"<img\b[^>]*>", replace, page)
 
 
 def to_html(notebook):
@@ -185,7 +423,7 @@ def to_html(notebook):
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter().from_notebook_node(notebook)
-    return body
+    return with_alt_text(body, notebook)
 
 
 def _index_page(entries):
@@ -200,7 +438,14 @@ def _index_page(entries):
     )
 
 
-def _title(notebook, default):
+def title(notebook, default):
+    """Return the text of the notebook's first ``# `` heading, or ``default``.
+
+    Examples
+    --------
+    >>> title(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Lesson 1")]), "x")
+    'Lesson 1'
+    """
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -211,6 +456,9 @@ def _title(notebook, default):
 
 def render_lessons(out, *, folder=LESSONS_DIR, force=False, timeout=CELL_TIMEOUT, log=print):
     """Execute every lesson in a fresh kernel and write it as HTML into ``out``.
+
+    A lesson that is unchanged since it was last executed (and the package too) is taken
+    from the cache (:func:`execute_cached`) instead.
 
     Parameters
     ----------
@@ -246,14 +494,15 @@ def render_lessons(out, *, folder=LESSONS_DIR, force=False, timeout=CELL_TIMEOUT
     for path in paths:
         start = time.perf_counter()
         try:
-            notebook = execute_notebook(path, timeout=timeout)
+            notebook, from_cache = execute_cached(path, timeout=timeout)
         except CellExecutionError as error:
             raise LessonError(f"{path} failed; nothing was written for it.\n{error}") from None
         target = out / f"{path.stem}.html"
         target.write_text(to_html(notebook), encoding="utf-8")
         written.append(target)
-        entries.append((target.name, _title(notebook, path.stem)))
-        log(f"{path.name}: executed in {time.perf_counter() - start:.0f} s -> {target}")
+        entries.append((target.name, title(notebook, path.stem)))
+        how = "code unchanged, from the cache" if from_cache else "executed"
+        log(f"{path.name}: {how} in {time.perf_counter() - start:.0f} s -> {target}")
     index = out / "index.html"
     index.write_text(_index_page(entries), encoding="utf-8")
     written.append(index)

@@ -99,3 +99,15 @@ def test_autograde_prints_each_student_then_the_scores_and_a_summary(monkeypatch
     ]
     assert lines[5] == f"{'alice':>20}  6 / 6"
     assert lines[6].startswith("2 students in ") and lines[6].endswith(" s: 1 graded, 1 failed")
+
+
+def test_site_command_explains_its_options_and_refuses_a_non_empty_folder(tmp_path):
+    result = run("site", "--help")
+    assert result.returncode == 0
+    for option in ("--out", "--force", "--root"):
+        assert option in result.stdout
+    (tmp_path / "notes.txt").write_text("kept")
+    refused = run("site", "--out", str(tmp_path))
+    assert refused.returncode == 1
+    assert "already holds files" in refused.stderr and "--force" in refused.stderr
+    assert (tmp_path / "notes.txt").read_text() == "kept"
