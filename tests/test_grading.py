@@ -170,9 +170,18 @@ def test_jobs_students_are_graded_at_the_same_time_and_no_more(course, jobs):
     assert [result.status for result in results] == ["graded"] * 6
 
 
-def test_a_busy_gradebook_is_retried_with_force(course):
+BUSY = [
+    "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked",
+    "sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value "
+    'violates unique constraint "student_pkey"',
+    "sqlalchemy.exc.OperationalError: (psycopg.errors.DeadlockDetected) deadlock detected",
+]
+
+
+@pytest.mark.parametrize("message", BUSY, ids=["sqlite", "postgres-unique", "postgres-deadlock"])
+def test_a_busy_gradebook_is_retried_with_force(course, message):
     submit(course, "alice")
-    locked = (1, "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked")
+    locked = (1, message)
     fake = FakeNbgrader({"alice": [locked, (0, "")]})
     [result] = grading.autograde_class("ps1", root=course, grader=fake)
     assert result.status == "graded"
@@ -277,6 +286,109 @@ def test_the_log_of_a_run_is_summarised_in_notes():
         "1 cell(s) ran past the timeout and scored 0",
         "kernel restarted 1 time(s) after a hang",
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# A class split across machines
+
+
+@pytest.mark.parametrize("shards", [1, 2, 3, 8])
+def test_the_shards_of_a_class_hold_every_student_exactly_once(shards):
+    students = [f"s{i:02d}" for i in range(13)][::-1]
+    parts = [grading.shard_students(students, shard, shards) for shard in range(1, shards + 1)]
+    assert sorted(student for part in parts for student in part) == sorted(students)
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
+def test_a_shard_is_the_same_whatever_order_the_folders_are_listed_in():
+    students = ["dan", "amy", "eve", "cat", "bob"]
+    assert grading.shard_students(students, 2, 2) == grading.shard_students(students[::-1], 2, 2)
+    assert grading.shard_students(students, 2, 2) == ["bob", "dan"]
+
+
+@pytest.mark.parametrize("text", ["0/8", "9/8", "3", "3/0", "a/b", "-1/2"])
+def test_a_shard_out_of_range_is_refused_with_the_job_array_forms(text):
+    with pytest.raises(ValueError, match=r"expected K/N with 1 <= K <= N.*JOB_COMPLETION_INDEX"):
+        grading.parse_shard(text)
+
+
+def test_the_command_line_refuses_a_bad_shard_and_says_why(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["autograde", "ps1", "--shard", "0/8"])
+    assert exit.value.code == 2
+    assert "expected K/N with 1 <= K <= N" in capsys.readouterr().err
+
+
+def test_a_shard_grades_only_its_share_of_the_submitted_students(course):
+    for student in ("carol", "alice", "dave", "bob", "erin"):
+        submit(course, student)
+    fake = FakeNbgrader()
+    results = grading.autograde_class("ps1", root=course, shard=(2, 2), grader=fake)
+    assert [result.student for result in results] == ["bob", "dave"]
+    assert sorted(student for _, student, _ in fake.calls) == ["bob", "dave"]
+
+
+def test_a_shard_without_students_grades_nobody_and_succeeds(course, capsys):
+    submit(course, "alice")
+    fake = FakeNbgrader()
+    assert grading.autograde_class("ps1", root=course, shard=(2, 3), grader=fake) == []
+    assert fake.calls == []
+    assert cli.autograde("ps1", root=course, shard=(3, 3)) == 0
+    assert re.fullmatch(r"shard 3/3: 0 students in [\d.]+ s", capsys.readouterr().out.strip())
+
+
+def autograded_notebook(course, student, mode):
+    """An autograded copy of a student's ps1.ipynb, as nbgrader leaves it, with ``mode``."""
+    folder = course / "grading" / "autograded" / student / "ps1"
+    folder.mkdir(parents=True)
+    path = folder / "ps1.ipynb"
+    path.write_text(nbformat.writes(new_notebook()))
+    path.chmod(mode)
+    return path
+
+
+def test_a_student_whose_grading_was_cut_off_is_graded_again_and_the_others_skipped(course):
+    for student in ("alice", "bob", "carol"):
+        submit(course, student)
+    autograded_notebook(course, "alice", 0o444)  # nbgrader's last step makes it read-only
+    autograded_notebook(course, "bob", 0o644)  # the run was killed while it ran the notebook
+    (course / "grading" / "autograded" / "carol" / "ps1").mkdir(parents=True)  # killed sooner
+    fake = FakeNbgrader()
+    alice, bob, carol = grading.autograde_class("ps1", root=course, grader=fake)
+    assert sorted(fake.calls) == [
+        ("ps1", "alice", False),
+        ("ps1", "bob", True),
+        ("ps1", "carol", True),
+    ]
+    assert alice.notes == []
+    assert (
+        bob.notes
+        == carol.notes
+        == ["an earlier run stopped while grading this student: graded again"]
+    )
+
+
+def test_nbgrader_config_takes_the_gradebook_from_the_environment(tmp_path, monkeypatch):
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    monkeypatch.delenv(grading.DB_URL_VARIABLE, raising=False)
+    default = grading.course_directory(tmp_path).db_url
+    assert default == f"sqlite:///{tmp_path / 'grading' / 'gradebook.db'}"
+    url = "postgresql://grader:secret@127.0.0.1:5432/course"
+    monkeypatch.setenv(grading.DB_URL_VARIABLE, url)
+    assert grading.course_directory(tmp_path).db_url == url
+
+
+def test_an_unreachable_gradebook_server_is_reported_without_its_password(course):
+    pytest.importorskip("psycopg", reason="the postgres extra is not installed")
+    config = course / "nbgrader_config.py"
+    url = "postgresql://grader:secret@127.0.0.1:1/course"  # nothing listens on port 1
+    config.write_text(re.sub(r'db_url = ".*"', f"db_url = {url!r}", config.read_text()))
+    submit(course, "alice")
+    with pytest.raises(grading.GradingError) as error:
+        grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+    message = str(error.value)
+    assert message.startswith("cannot reach the gradebook at postgresql://grader:***@127.0.0.1:1/")
+    assert "secret" not in message and "MNIST_COURSE_DB_URL" in message
 
 
 def test_the_command_line_reports_a_missing_config_and_exits_1(tmp_path):

@@ -12,10 +12,19 @@ from helpers import ROOT
 CONDA_NAMES = {"isal": "python-isal"}
 
 
-def _pip_pins():
+PIN = r"([\w.-]+)(?:\[[\w,]+\])?==([\w.]+)"
+"""A pinned requirement, with its extras if any: ``psycopg[binary]==3.3.9``."""
+
+
+def _requirements():
+    """Every requirement of the package and its extras, less an extra's use of another."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + project["optional-dependencies"]["dev"]
-    return dict(re.fullmatch(r"([\w.-]+)==([\w.]+)", r).groups() for r in requirements)
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    return project["dependencies"] + [r for r in extras if not r.startswith("mnist-course[")]
+
+
+def _pip_pins():
+    return dict(re.fullmatch(PIN, requirement).groups() for requirement in _requirements())
 
 
 def _conda_pins():
@@ -28,9 +37,8 @@ def _conda_pins():
 
 
 def test_every_dependency_is_pinned_to_one_version():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
-        assert re.fullmatch(r"[\w.-]+==[\w.]+", requirement), requirement
+    for requirement in _requirements():
+        assert re.fullmatch(PIN, requirement), requirement
 
 
 def test_environment_yml_pins_the_same_versions_as_pyproject():
