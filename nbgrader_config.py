@@ -14,6 +14,9 @@ root = os.path.dirname(os.path.abspath(__file__))
 os.makedirs(os.path.join(root, "grading"), exist_ok=True)
 
 c.CourseDirectory.root = root
+# The gradebook's course: nbgrader's default is none (''), which SQLite lets pass and
+# PostgreSQL refuses (an assignment must belong to a course); the exchange needs one too
+c.CourseDirectory.course_id = "mnist_course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.solution_directory = "grading/solution"
