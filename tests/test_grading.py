@@ -397,6 +397,17 @@ def test_an_unreachable_gradebook_server_is_reported_without_its_password(course
     assert "secret" not in message and "MNIST_COURSE_DB_URL" in message
 
 
+@pytest.mark.parametrize("url", ["postgres:/grader:secret@db", "nosuchdb://grader:secret@db/c"])
+def test_a_gradebook_url_that_cannot_be_used_is_reported_with_the_form_to_write(course, url):
+    config = course / "nbgrader_config.py"
+    config.write_text(re.sub(r'db_url = ".*"', f"db_url = {url!r}", config.read_text()))
+    submit(course, "alice")
+    with pytest.raises(grading.GradingError, match="cannot use the gradebook URL") as error:
+        grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+    assert "postgresql://USER:PASSWORD@HOST:PORT/DATABASE" in str(error.value)
+    assert "secret" not in str(error.value)
+
+
 def test_the_command_line_reports_a_missing_config_and_exits_1(tmp_path):
     result = run_course("autograde", "ps1", "--root", str(tmp_path), timeout=120)
     assert result.returncode == 1

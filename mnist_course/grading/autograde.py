@@ -166,9 +166,12 @@ def shown_url(db_url):
     >>> shown_url("postgresql://grader:secret@127.0.0.1:5432/course")
     'postgresql://grader:***@127.0.0.1:5432/course'
     """
-    from sqlalchemy.engine import make_url
+    import sqlalchemy
 
-    return make_url(db_url).render_as_string(hide_password=True)
+    try:
+        return sqlalchemy.engine.make_url(db_url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:  # not a URL: where its password is cannot be told
+        return f"{db_url.partition(':')[0]}:***"
 
 
 def _check_gradebook(db_url, assignment):
@@ -189,8 +192,10 @@ def _check_gradebook(db_url, assignment):
     try:
         engine = sqlalchemy.create_engine(db_url)
     except (ImportError, sqlalchemy.exc.ArgumentError) as error:
+        # an ArgumentError's message repeats the URL, password included
+        reason = error if isinstance(error, ImportError) else "not a URL SQLAlchemy reads"
         raise GradingError(
-            f"cannot use the gradebook URL {shown_url(db_url)} ({error}); for PostgreSQL, "
+            f"cannot use the gradebook URL {shown_url(db_url)} ({reason}); for PostgreSQL, "
             "install the driver with `pip install -e '.[postgres]'` and write the URL as "
             "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
         ) from None
