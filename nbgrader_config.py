@@ -2,7 +2,9 @@
 
 solutions/<assignment>/ is the source (with solutions and hidden tests); generate_assignment
 writes the students' copies to exercises/<assignment>/. Everything grading produces, the
-gradebook included, goes to grading/, which git ignores.
+gradebook included, goes to grading/, which git ignores. The environment variable
+MNIST_COURSE_DB_URL, where set, names another gradebook (a SQLAlchemy URL, e.g. PostgreSQL
+for several machines grading one class): see the README.
 """
 
 import os
@@ -12,13 +14,18 @@ root = os.path.dirname(os.path.abspath(__file__))
 os.makedirs(os.path.join(root, "grading"), exist_ok=True)
 
 c.CourseDirectory.root = root
+# The gradebook's course: nbgrader's default is none (''), which SQLite lets pass and
+# PostgreSQL refuses (an assignment must belong to a course); the exchange needs one too
+c.CourseDirectory.course_id = "mnist_course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.solution_directory = "grading/solution"
 c.CourseDirectory.submitted_directory = "grading/submitted"
 c.CourseDirectory.autograded_directory = "grading/autograded"
 c.CourseDirectory.feedback_directory = "grading/feedback"
-c.CourseDirectory.db_url = f"sqlite:///{os.path.join(root, 'grading', 'gradebook.db')}"
+c.CourseDirectory.db_url = os.environ.get("MNIST_COURSE_DB_URL") or (
+    f"sqlite:///{os.path.join(root, 'grading', 'gradebook.db')}"
+)
 
 # A test cell may train a small model; 120 s covers it on a slow laptop (nbgrader's default is 30)
 c.Execute.timeout = 120

@@ -91,7 +91,9 @@ def _parser():
         help="autograde every submission of an assignment with nbgrader, several at a time",
         description="Run `nbgrader autograde ASSIGNMENT --student ID` for each student in "
         "nbgrader's submitted folder, --jobs at a time, over the one gradebook, and report "
-        "each student's score, or why they were not graded.",
+        "each student's score, or why they were not graded. The gradebook is "
+        "nbgrader_config.py's SQLite file, or the URL in the environment variable "
+        "MNIST_COURSE_DB_URL (PostgreSQL for several machines, each with --shard).",
     )
     autograde.add_argument("assignment", help="the assignment, e.g. ex01_data")
     autograde.add_argument(
@@ -107,6 +109,13 @@ def _parser():
         "--timeout",
         type=float,
         help="seconds a cell may run before it scores 0 (default: nbgrader_config.py's)",
+    )
+    autograde.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="grade only the K-th of N equal shares of the class (K from 1), e.g. "
+        "$SLURM_ARRAY_TASK_ID/8 in a job array, all into one gradebook on PostgreSQL",
     )
     autograde.add_argument(
         "--root", type=Path, default=Path("."), help="the course folder (default: here)"
@@ -228,6 +237,15 @@ def _export(args):
     return 0
 
 
+def _shard(text):
+    from .grading import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _autograde(args):
     from .grading import GradingError
 
@@ -239,13 +257,16 @@ def _autograde(args):
             jobs=args.jobs,
             force=args.force,
             timeout=args.timeout,
+            shard=args.shard,
         )
     except GradingError as error:
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1
 
 
-def autograde(assignment, *, root=".", students=None, jobs=None, force=False, timeout=None):
+def autograde(
+    assignment, *, root=".", students=None, jobs=None, force=False, timeout=None, shard=None
+):
     """Autograde a class and print the report: a line per student as each is done, the scores
     and a summary. Return the exit status: 1 if a grading run failed, else 0.
 
@@ -261,13 +282,15 @@ def autograde(assignment, *, root=".", students=None, jobs=None, force=False, ti
         jobs=jobs,
         force=force,
         timeout=timeout,
+        shard=shard,
         on_result=lambda result: print(format_result(result), flush=True),
     )
     print()
     for result in results:
         if result.score is not None:
             print(f"{result.student:>20}  {result.score:g} / {result.max_score:g}")
-    print(format_summary(results, time.perf_counter() - start))
+    summary = format_summary(results, time.perf_counter() - start)
+    print(f"shard {shard[0]}/{shard[1]}: {summary}" if shard else summary)
     return 1 if any(result.status == "failed" for result in results) else 0
 
 
@@ -307,7 +330,7 @@ def format_summary(results, seconds):
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     states = ", ".join(f"{n} {status}" for status, n in counts.items())
-    return f"{len(results)} students in {seconds:.1f} s: {states}"
+    return f"{len(results)} students in {seconds:.1f} s" + (f": {states}" if states else "")
 
 
 def _lessons(args):

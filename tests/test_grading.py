@@ -3,17 +3,23 @@ the submissions (autograde.py, screen.py), the two nbgrader preprocessors
 (preprocessors.py), and the real nbgrader over all three.
 
 The unit tests replace nbgrader's process with a small fake. The tests marked ``nbgrader``
-run the real nbgrader over a temporary course made from solutions/.
+run the real nbgrader over a temporary course made from solutions/; the one also marked
+``postgres`` starts a PostgreSQL server and grades a class in two shards into it.
 """
 
+import contextlib
 import csv
 import hashlib
 import html
 import os
 import re
 import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -170,9 +176,18 @@ def test_jobs_students_are_graded_at_the_same_time_and_no_more(course, jobs):
     assert [result.status for result in results] == ["graded"] * 6
 
 
-def test_a_busy_gradebook_is_retried_with_force(course):
+BUSY = [
+    "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked",
+    "sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value "
+    'violates unique constraint "student_pkey"',
+    "sqlalchemy.exc.OperationalError: (psycopg.errors.DeadlockDetected) deadlock detected",
+]
+
+
+@pytest.mark.parametrize("message", BUSY, ids=["sqlite", "postgres-unique", "postgres-deadlock"])
+def test_a_busy_gradebook_is_retried_with_force(course, message):
     submit(course, "alice")
-    locked = (1, "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked")
+    locked = (1, message)
     fake = FakeNbgrader({"alice": [locked, (0, "")]})
     [result] = grading.autograde_class("ps1", root=course, grader=fake)
     assert result.status == "graded"
@@ -277,6 +292,120 @@ def test_the_log_of_a_run_is_summarised_in_notes():
         "1 cell(s) ran past the timeout and scored 0",
         "kernel restarted 1 time(s) after a hang",
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# A class split across machines
+
+
+@pytest.mark.parametrize("shards", [1, 2, 3, 8])
+def test_the_shards_of_a_class_hold_every_student_exactly_once(shards):
+    students = [f"s{i:02d}" for i in range(13)][::-1]
+    parts = [grading.shard_students(students, shard, shards) for shard in range(1, shards + 1)]
+    assert sorted(student for part in parts for student in part) == sorted(students)
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
+def test_a_shard_is_the_same_whatever_order_the_folders_are_listed_in():
+    students = ["dan", "amy", "eve", "cat", "bob"]
+    assert grading.shard_students(students, 2, 2) == grading.shard_students(students[::-1], 2, 2)
+    assert grading.shard_students(students, 2, 2) == ["bob", "dan"]
+
+
+@pytest.mark.parametrize("text", ["0/8", "9/8", "3", "3/0", "a/b", "-1/2"])
+def test_a_shard_out_of_range_is_refused_with_the_job_array_forms(text):
+    with pytest.raises(ValueError, match=r"expected K/N with 1 <= K <= N.*JOB_COMPLETION_INDEX"):
+        grading.parse_shard(text)
+
+
+def test_the_command_line_refuses_a_bad_shard_and_says_why(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["autograde", "ps1", "--shard", "0/8"])
+    assert exit.value.code == 2
+    assert "expected K/N with 1 <= K <= N" in capsys.readouterr().err
+
+
+def test_a_shard_grades_only_its_share_of_the_submitted_students(course):
+    for student in ("carol", "alice", "dave", "bob", "erin"):
+        submit(course, student)
+    fake = FakeNbgrader()
+    results = grading.autograde_class("ps1", root=course, shard=(2, 2), grader=fake)
+    assert [result.student for result in results] == ["bob", "dave"]
+    assert sorted(student for _, student, _ in fake.calls) == ["bob", "dave"]
+
+
+def test_a_shard_without_students_grades_nobody_and_succeeds(course, capsys):
+    submit(course, "alice")
+    fake = FakeNbgrader()
+    assert grading.autograde_class("ps1", root=course, shard=(2, 3), grader=fake) == []
+    assert fake.calls == []
+    assert cli.autograde("ps1", root=course, shard=(3, 3)) == 0
+    assert re.fullmatch(r"shard 3/3: 0 students in [\d.]+ s", capsys.readouterr().out.strip())
+
+
+def autograded_notebook(course, student, mode):
+    """An autograded copy of a student's ps1.ipynb, as nbgrader leaves it, with ``mode``."""
+    folder = course / "grading" / "autograded" / student / "ps1"
+    folder.mkdir(parents=True)
+    path = folder / "ps1.ipynb"
+    path.write_text(nbformat.writes(new_notebook()))
+    path.chmod(mode)
+    return path
+
+
+def test_a_student_whose_grading_was_cut_off_is_graded_again_and_the_others_skipped(course):
+    for student in ("alice", "bob", "carol"):
+        submit(course, student)
+    autograded_notebook(course, "alice", 0o444)  # nbgrader's last step makes it read-only
+    autograded_notebook(course, "bob", 0o644)  # the run was killed while it ran the notebook
+    (course / "grading" / "autograded" / "carol" / "ps1").mkdir(parents=True)  # killed sooner
+    fake = FakeNbgrader()
+    alice, bob, carol = grading.autograde_class("ps1", root=course, grader=fake)
+    assert sorted(fake.calls) == [
+        ("ps1", "alice", False),
+        ("ps1", "bob", True),
+        ("ps1", "carol", True),
+    ]
+    assert alice.notes == []
+    assert (
+        bob.notes
+        == carol.notes
+        == ["an earlier run stopped while grading this student: graded again"]
+    )
+
+
+def test_nbgrader_config_takes_the_gradebook_from_the_environment(tmp_path, monkeypatch):
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    monkeypatch.delenv(grading.DB_URL_VARIABLE, raising=False)
+    default = grading.course_directory(tmp_path).db_url
+    assert default == f"sqlite:///{tmp_path / 'grading' / 'gradebook.db'}"
+    url = "postgresql://grader:secret@127.0.0.1:5432/course"
+    monkeypatch.setenv(grading.DB_URL_VARIABLE, url)
+    assert grading.course_directory(tmp_path).db_url == url
+
+
+def test_an_unreachable_gradebook_server_is_reported_without_its_password(course):
+    pytest.importorskip("psycopg", reason="the postgres extra is not installed")
+    config = course / "nbgrader_config.py"
+    url = "postgresql://grader:secret@127.0.0.1:1/course"  # nothing listens on port 1
+    config.write_text(re.sub(r'db_url = ".*"', f"db_url = {url!r}", config.read_text()))
+    submit(course, "alice")
+    with pytest.raises(grading.GradingError) as error:
+        grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+    message = str(error.value)
+    assert message.startswith("cannot reach the gradebook at postgresql://grader:***@127.0.0.1:1/")
+    assert "secret" not in message and "MNIST_COURSE_DB_URL" in message
+
+
+@pytest.mark.parametrize("url", ["postgres:/grader:secret@db", "nosuchdb://grader:secret@db/c"])
+def test_a_gradebook_url_that_cannot_be_used_is_reported_with_the_form_to_write(course, url):
+    config = course / "nbgrader_config.py"
+    config.write_text(re.sub(r'db_url = ".*"', f"db_url = {url!r}", config.read_text()))
+    submit(course, "alice")
+    with pytest.raises(grading.GradingError, match="cannot use the gradebook URL") as error:
+        grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+    assert "postgresql://USER:PASSWORD@HOST:PORT/DATABASE" in str(error.value)
+    assert "secret" not in str(error.value)
 
 
 def test_the_command_line_reports_a_missing_config_and_exits_1(tmp_path):
@@ -560,3 +689,167 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     assert again.returncode == 0, again.stdout + again.stderr
     assert exported_scores(root) == scores
     assert tree_digest(root / "grading" / "submitted") == submitted
+
+
+# ---------------------------------------------------------------------------------------------
+# A class graded on several machines into one gradebook on PostgreSQL
+
+SHARDED_CLASS = ["alternative", "deleted", "full", "renamed", "untouched", "wrong_normalisation"]
+"""Shard 1/2 grades alternative, full and untouched; shard 2/2 the other three."""
+
+POSTGRES_MISSING = (
+    "PostgreSQL is not installed (no /usr/lib/postgresql/<version>/bin/pg_ctl): "
+    "apt-get install postgresql, as .ci/run does"
+)
+
+
+def postgres_programs():
+    """The folder of Debian's newest PostgreSQL server programs (initdb, pg_ctl), or None."""
+    found = Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")
+    found = sorted(found, key=lambda path: [int(n) for n in re.findall(r"\d+", path.parts[-3])])
+    return found[-1].parent if found else None
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL server of its own on 127.0.0.1 (a free port, a temporary data folder) with
+    an empty database ``gradebook``; the database's URL. The server stops afterwards.
+
+    Without PostgreSQL the test fails in CI (CI=true; .ci/run installs it) and is skipped
+    elsewhere. The server refuses to run as root: as root it runs as the user ``postgres``.
+    """
+    programs = postgres_programs()
+    if programs is None:
+        if os.environ.get("CI"):
+            pytest.fail(POSTGRES_MISSING)
+        pytest.skip(POSTGRES_MISSING)
+    psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[postgres]'")
+    folder = Path(tempfile.mkdtemp(prefix="mnist_course_postgres_"))  # not under a 0700 folder
+    as_user = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port, data = free_port(), folder / "data"
+
+    def run(*command):
+        done = subprocess.run([*as_user, *command], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off"
+    run(programs / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "-N")
+    run(programs / "pg_ctl", "-D", data, "-l", folder / "server.log", "-o", options, "-w", "start")
+    try:
+        server = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute("CREATE DATABASE gradebook")
+        yield f"postgresql://postgres@127.0.0.1:{port}/gradebook"
+    finally:
+        run(programs / "pg_ctl", "-D", data, "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_shard(root, shard, output):
+    """Start ``mnist-course autograde ex01_data --shard SHARD`` in the background, as one
+    machine of a job array would; its output goes to the file ``output``."""
+    command = [sys.executable, "-m", "mnist_course", "autograde", EX01, "--shard", shard]
+    with output.open("w") as file:
+        return subprocess.Popen([*command, "--jobs", "1"], cwd=root, stdout=file, stderr=file)
+
+
+def kill_machine(process):
+    """Kill a command and everything it started (grading workers, kernels), as a machine that
+    dies would: stop them all first, so that none starts another."""
+    import psutil
+
+    parent = psutil.Process(process.pid)
+    processes = [parent, *parent.children(recursive=True)]
+    for each in processes:
+        each.suspend()
+    processes += [child for each in processes for child in each.children(recursive=True)]
+    for each in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            each.kill()
+    process.wait(timeout=60)
+
+
+def reported_students(output):
+    """The students that an autograde report names, with their status."""
+    return dict(re.findall(r"^(\w+): (graded|skipped|failed|missing)\b", output, re.M))
+
+
+@pytest.mark.nbgrader
+@pytest.mark.postgres
+def test_two_shards_grade_into_postgres_as_one_machine_into_sqlite_even_after_one_dies(
+    tmp_path, postgres_url, monkeypatch
+):
+    courses = {}
+    for name, url in (("sqlite", None), ("postgres", postgres_url)):
+        if url is None:
+            monkeypatch.delenv(grading.DB_URL_VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(grading.DB_URL_VARIABLE, url)
+        root = courses[name] = tmp_path / name
+        root.mkdir()
+        shutil.copy(ROOT / "nbgrader_config.py", root)
+        shutil.copytree(ROOT / "solutions" / EX01, root / "solutions" / EX01)
+        run_nbgrader(root, "generate_assignment", EX01)  # registers it, once, before the shards
+        make_submissions(root, EX01, SHARDED_CLASS)
+
+    # one machine, the default SQLite gradebook
+    monkeypatch.delenv(grading.DB_URL_VARIABLE)
+    alone = autograde(courses["sqlite"], EX01)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    expected = exported_scores(courses["sqlite"])
+    assert expected == {(EX01, name): float(EXPECTED[EX01, name]) for name in SHARDED_CLASS}
+
+    # two machines at once into PostgreSQL; the first dies while it grades its second student
+    monkeypatch.setenv(grading.DB_URL_VARIABLE, postgres_url)
+    root = courses["postgres"]
+    logs = [tmp_path / name for name in ("shard1-died.txt", "shard2.txt", "shard1-again.txt")]
+    first, second = start_shard(root, "1/2", logs[0]), start_shard(root, "2/2", logs[1])
+    cut_off = root / "grading" / "autograded" / "full" / EX01 / f"{EX01}.ipynb"
+    deadline = time.monotonic() + 600
+    while not cut_off.exists():
+        assert first.poll() is None, logs[0].read_text()
+        assert time.monotonic() < deadline, logs[0].read_text()
+        time.sleep(0.05)
+    kill_machine(first)
+    assert cut_off.stat().st_mode & 0o200, "the shard was killed after it had graded `full`"
+    assert reported_students(logs[0].read_text()) == {"alternative": "graded"}
+
+    # the same shard again: what it had graded is skipped, the student cut off graded again
+    again = start_shard(root, "1/2", logs[2])
+    assert again.wait(timeout=1200) == 0, logs[2].read_text()
+    assert second.wait(timeout=1200) == 0, logs[1].read_text()
+    outputs = [log.read_text() for log in logs]
+    assert reported_students(outputs[2]) == {
+        "alternative": "skipped",
+        "full": "graded",
+        "untouched": "graded",
+    }
+    assert "full: graded, 6 of 6 points" in outputs[2]
+    assert "an earlier run stopped while grading this student: graded again" in outputs[2]
+    assert outputs[1].rstrip().splitlines()[-1].startswith("shard 2/2: 3 students in ")
+    assert reported_students(outputs[1]) == {
+        "deleted": "graded",
+        "renamed": "missing",
+        "wrong_normalisation": "graded",
+    }
+
+    # each student graded by one machine, once: one submission each, scores as on one machine
+    from nbgrader.api import Gradebook
+
+    with Gradebook(postgres_url, "mnist_course") as gradebook:
+        submissions = gradebook.find_assignment(EX01).submissions
+        assert sorted(submission.student.id for submission in submissions) == SHARDED_CLASS
+    assert exported_scores(root) == expected
+    graded = sorted((root / "grading" / "autograded").glob(f"*/{EX01}/{EX01}.ipynb"))
+    assert len(graded) == len(SHARDED_CLASS) - 1  # all but the renamed notebook
+    assert not [path for path in graded if path.stat().st_mode & 0o222]  # each one finished

@@ -10,6 +10,7 @@ The report that ``mnist-course autograde`` prints is made in :mod:`mnist_course.
 """
 
 from .autograde import (
+    DB_URL_VARIABLE,
     RETRIES,
     TRANSIENT_ERRORS,
     GradingError,
@@ -19,12 +20,16 @@ from .autograde import (
     autograde_student,
     course_directory,
     grading_environment,
+    parse_shard,
     read_outcome,
+    shard_students,
+    stopped_half_way,
 )
 from .preprocessors import RESTART_MESSAGE, ClearHiddenTestsAndTracebacks, RestartingExecute
 from .screen import notebook_problems, tampering
 
 __all__ = [
+    "DB_URL_VARIABLE",
     "RESTART_MESSAGE",
     "RETRIES",
     "TRANSIENT_ERRORS",
@@ -38,6 +43,9 @@ __all__ = [
     "course_directory",
     "grading_environment",
     "notebook_problems",
+    "parse_shard",
     "read_outcome",
+    "shard_students",
+    "stopped_half_way",
     "tampering",
 ]

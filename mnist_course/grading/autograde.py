@@ -4,9 +4,17 @@ nbgrader grades one student at a time. :func:`autograde_class` grades ``jobs`` s
 once, in ``jobs`` worker processes (a :class:`GradingPool`) that each run nbgrader's
 autograde for one student after another, over the course's one gradebook, and reports each
 student: graded (with the score), skipped (already graded), failed (with nbgrader's reason)
-or missing notebooks. It never writes into the submitted folder. What nbgrader runs inside
-its own process while it grades is in :mod:`mnist_course.grading.preprocessors`; what is
-looked at before, in :mod:`mnist_course.grading.screen`.
+or missing notebooks. It never writes into the submitted folder.
+
+A class larger than one machine is split into shards (:func:`shard_students`): each machine
+grades every N-th student into one gradebook on a database server, named by the environment
+variable :data:`DB_URL_VARIABLE` that nbgrader_config.py reads. A student whose grading was
+cut off (a machine or job that died) is graded again on the next run
+(:func:`stopped_half_way`).
+
+What nbgrader runs inside its own process while it grades is in
+:mod:`mnist_course.grading.preprocessors`; what is looked at before, in
+:mod:`mnist_course.grading.screen`.
 """
 
 from __future__ import annotations
@@ -27,7 +35,23 @@ from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
 from .preprocessors import RESTART_MESSAGE
 from .screen import notebook_problems, tampering
 
-TRANSIENT_ERRORS = ("database is locked", "Address already in use")
+DB_URL_VARIABLE = "MNIST_COURSE_DB_URL"
+"""The environment variable that names the gradebook (a SQLAlchemy URL) in nbgrader_config.py.
+
+Unset, the gradebook is the SQLite file grading/gradebook.db; several machines grading one
+class share one on PostgreSQL, e.g. ``postgresql://grader:secret@db.example.org/course``.
+"""
+
+TRANSIENT_ERRORS = (
+    # SQLite: another process holds the write lock
+    "database is locked",
+    # PostgreSQL: two transactions that waited on each other, or created the same row at once
+    "deadlock detected",
+    "could not serialize access",
+    "duplicate key value violates unique constraint",
+    # a kernel's port taken between choosing it and binding it
+    "Address already in use",
+)
 """Failures of an nbgrader run that say nothing about the submission: the run is repeated."""
 
 RETRIES = 2
@@ -77,16 +101,128 @@ def submitted_students(coursedir, assignment):
     return sorted(Path(path).parts[position] for path in glob.glob(pattern) if Path(path).is_dir())
 
 
+# ---------------------------------------------------------------------------------------------
+# A class split across machines
+
+
+def parse_shard(text):
+    """Read a shard written ``K/N`` (the K-th of N, counted from 1); return ``(K, N)``.
+
+    Examples
+    --------
+    >>> parse_shard("3/8")
+    (3, 8)
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+    shard, shards = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not 1 <= shard <= shards:
+        raise ValueError(
+            f"shard {text!r}: expected K/N with 1 <= K <= N, e.g. 3/8 (Slurm: "
+            "$SLURM_ARRAY_TASK_ID/8 with --array=1-8; a Kubernetes indexed Job counts from 0: "
+            "$((JOB_COMPLETION_INDEX + 1))/8)"
+        )
+    return shard, shards
+
+
+def shard_students(students, shard, shards):
+    """Return the students that shard ``shard`` of ``shards`` grades, sorted.
+
+    The ids are sorted and shard K takes every N-th one from the K-th on, so every machine
+    computes the same split from the same submitted folders, and each student falls in
+    exactly one shard.
+
+    Examples
+    --------
+    >>> [shard_students(["eve", "bob", "dan", "amy", "cat"], k, 2) for k in (1, 2)]
+    [['amy', 'cat', 'eve'], ['bob', 'dan']]
+    """
+    return [student for i, student in enumerate(sorted(students)) if i % shards == shard - 1]
+
+
+def stopped_half_way(coursedir, assignment, student):
+    """Whether an earlier run was cut off while it graded this student.
+
+    nbgrader writes a student's autograded notebooks before it runs them, and makes them
+    read-only (mode 444, its default) as its last step; a grading run that was killed (a
+    machine or a job that died) leaves them writable, or leaves the folder without them.
+    nbgrader itself would skip such a folder ("Skipping existing assignment").
+    """
+    autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    if not autograded.is_dir():
+        return False
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    for notebook in submitted.glob("*.ipynb"):
+        graded = autograded / notebook.name
+        if not graded.is_file() or graded.stat().st_mode & 0o222:
+            return True
+    return False
+
+
+def shown_url(db_url):
+    """The gradebook's URL as messages show it: without its password.
+
+    Examples
+    --------
+    >>> shown_url("postgresql://grader:secret@127.0.0.1:5432/course")
+    'postgresql://grader:***@127.0.0.1:5432/course'
+    """
+    import sqlalchemy
+
+    try:
+        return sqlalchemy.engine.make_url(db_url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:  # not a URL: where its password is cannot be told
+        return f"{db_url.partition(':')[0]}:***"
+
+
+def _check_gradebook(db_url, assignment):
+    """Raise :class:`GradingError` unless ``db_url`` holds an nbgrader gradebook.
+
+    Opening nbgrader's ``Gradebook`` on an empty database creates its tables: two machines
+    doing that at once collide, so the gradebook must be made first, by registering the
+    assignments once.
+    """
+    import sqlalchemy
+
+    register = f"run `nbgrader generate_assignment {assignment} --force` first"
+    database = db_url.removeprefix("sqlite:///")
+    if database != db_url:
+        if not Path(database).is_file():
+            raise GradingError(f"there is no gradebook at {database}; {register}")
+        return
+    try:
+        engine = sqlalchemy.create_engine(db_url)
+    except (ImportError, sqlalchemy.exc.ArgumentError) as error:
+        # an ArgumentError's message repeats the URL, password included
+        reason = error if isinstance(error, ImportError) else "not a URL SQLAlchemy reads"
+        raise GradingError(
+            f"cannot use the gradebook URL {shown_url(db_url)} ({reason}); for PostgreSQL, "
+            "install the driver with `pip install -e '.[postgres]'` and write the URL as "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        ) from None
+    try:
+        with engine.connect() as connection:
+            tables = sqlalchemy.inspect(connection).get_table_names()
+    except sqlalchemy.exc.OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise GradingError(
+            f"cannot reach the gradebook at {shown_url(db_url)}: {reason}; check the server "
+            f"and the URL in {DB_URL_VARIABLE}"
+        ) from None
+    finally:
+        engine.dispose()
+    if "assignment" not in tables:
+        raise GradingError(
+            f"the database {shown_url(db_url)} holds no gradebook yet; register the "
+            f"assignments once, from one machine, before grading: {register} with "
+            f"{DB_URL_VARIABLE} set"
+        )
+
+
 def assignment_notebooks(coursedir, assignment):
     """Return the names (without .ipynb) of the notebooks that the gradebook has for it."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    database = coursedir.db_url.removeprefix("sqlite:///")
-    if database != coursedir.db_url and not Path(database).is_file():
-        raise GradingError(
-            f"there is no gradebook at {database}; "
-            f"run `nbgrader generate_assignment {assignment} --force` first"
-        )
+    _check_gradebook(coursedir.db_url, assignment)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         try:
             found = gradebook.find_assignment(assignment)
@@ -242,7 +378,8 @@ def autograde_student(assignment, student, *, coursedir, expected, grader, force
     """Autograde one student with ``grader``; return a :class:`StudentResult`.
 
     A run that fails with a :data:`TRANSIENT_ERRORS` message (a busy gradebook) is repeated
-    up to :data:`RETRIES` times.
+    up to :data:`RETRIES` times. A student whose earlier grading was cut off
+    (:func:`stopped_half_way`) is graded again as with ``force``.
     """
     folder = coursedir.format_path(coursedir.submitted_directory, student, assignment)
     missing = notebook_problems(folder, expected)
@@ -254,9 +391,12 @@ def autograde_student(assignment, student, *, coursedir, expected, grader, force
                 f"{name}.ipynb: answer code reaches the checks or the import system "
                 f"({'; '.join(cells)}): look at it by hand"
             )
+    resumed = not force and stopped_half_way(coursedir, assignment, student)
+    if resumed:
+        problems.append("an earlier run stopped while grading this student: graded again")
     start = time.perf_counter()
     for attempt in range(RETRIES + 1):
-        returncode, output = grader(assignment, student, force=force or attempt > 0)
+        returncode, output = grader(assignment, student, force=force or resumed or attempt > 0)
         if returncode == 0 or not any(error in output for error in TRANSIENT_ERRORS):
             break
     result = read_outcome(student, returncode, output)
@@ -295,13 +435,15 @@ def autograde_class(
     jobs=None,
     force=False,
     timeout=None,
+    shard=None,
     grader=None,
     on_result=None,
 ):
     """Autograde every submission of an assignment, ``jobs`` students at a time.
 
     ``jobs`` worker processes (a :class:`GradingPool`) each run nbgrader's autograde for one
-    student after another; they share the gradebook that nbgrader_config.py names.
+    student after another; they share the gradebook that nbgrader_config.py names. With
+    ``shard``, this machine grades only its share of the class (:func:`shard_students`).
 
     Parameters
     ----------
@@ -317,6 +459,8 @@ def autograde_class(
         Grade again students that were graded before (nbgrader's ``--force``).
     timeout : float, optional
         Seconds a cell may run (``Execute.timeout``); default nbgrader_config.py's value.
+    shard : tuple of int, optional
+        ``(K, N)``: grade only the K-th of N shards of ``students`` (K from 1).
     grader : callable, optional
         ``grader(assignment, student, force=...) -> (returncode, log)``; default a
         :class:`GradingPool` of ``jobs`` workers.
@@ -326,7 +470,8 @@ def autograde_class(
     Returns
     -------
     list of StudentResult
-        One per student, in the order of ``students`` (sorted ids by default).
+        One per student, in the order of ``students`` (sorted ids by default, and with
+        ``shard``); empty for a shard without students.
     """
     coursedir = course_directory(root)
     expected = assignment_notebooks(coursedir, assignment)
@@ -338,6 +483,10 @@ def autograde_class(
                 f"no submissions of {assignment!r} found; expected folders like {folder} "
                 "(nbgrader collect or zip_collect puts them there)"
             )
+    if shard is not None:
+        students = shard_students(students, *shard)
+        if not students:
+            return []
     jobs = max(1, jobs or os.cpu_count() or 1)
     log_dir = Path(coursedir.root) / Path(coursedir.autograded_directory).parent / "logs"
     log_dir = log_dir / assignment
