@@ -57,3 +57,25 @@ def test_mlp_rejects_unknown_activation():
 
 def test_cnn_has_the_documented_parameter_count():
     assert build_cnn().count_params() == 225034
+
+
+def test_mlp_dropout_adds_a_dropout_layer_after_each_hidden_layer():
+    model = build_mlp(hidden_units=(32, 16), dropout=0.5)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert model.count_params() == build_mlp(hidden_units=(32, 16)).count_params()
+
+
+def test_mlp_l2_puts_a_penalty_on_every_dense_kernel():
+    model = build_mlp(hidden_units=(32,), l2=1e-3, seed=0)
+    assert all(layer.kernel_regularizer is not None for layer in model.layers)
+    model(np.ones((1, 784)))
+    kernels = [layer.kernel.numpy() for layer in model.layers]
+    expected = 1e-3 * sum((k**2).sum() for k in kernels)
+    np.testing.assert_allclose(sum(float(loss) for loss in model.losses), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("option", ["dropout", "l2"])
+def test_mlp_rejects_a_dropout_rate_or_penalty_outside_0_to_1(option):
+    with pytest.raises(ValueError, match=option):
+        build_mlp(**{option: 1.5})
