@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def _images(x):
@@ -94,7 +95,10 @@ def plot_history(history, *, metrics=("loss", "accuracy")):
             ax.plot(epochs, logs[f"val_{metric}"], "s--", label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
-        ax.set_xticks(epochs)
+        if len(epochs) <= 20:
+            ax.set_xticks(epochs)
+        else:  # a tick per epoch would crowd the axis
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
         ax.grid(alpha=0.3)
     return fig

@@ -97,3 +97,10 @@ def test_network_diagram_labels_every_layer_with_its_true_size(tmp_path):
 def test_network_diagram_refuses_a_single_layer():
     with pytest.raises(ValueError, match="at least two positive sizes"):
         plot_network((784,))
+
+
+def test_history_plot_keeps_the_epoch_axis_readable_for_long_runs():
+    short = plot_history({"loss": [1.0] * 5, "accuracy": [0.5] * 5})
+    long = plot_history({"loss": [1.0] * 40, "accuracy": [0.5] * 40})
+    assert list(short.axes[0].get_xticks()) == [1, 2, 3, 4, 5]
+    assert len(long.axes[0].get_xticks()) < 15
