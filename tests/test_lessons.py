@@ -19,6 +19,7 @@ LESSON_NAMES = [
     "03_how_a_network_learns",
     "04_compiling_and_training",
     "05_testing_the_model",
+    "06_when_a_network_memorises",
     "07_experimenting",
     "08_going_further",
 ]
@@ -32,6 +33,14 @@ CLAIMED_OUTPUTS = {
         "the hand-written step matches fit",
         "too small and too large both end below the default 0.001",
         "momentum and Adam both end more than a point above plain SGD",
+    ],
+    "06_when_a_network_memorises": [
+        "training accuracy reaches 100% at epoch",
+        "validation loss rises after epoch",
+        "only more data raises the validation accuracy by more than a point",
+        "dropout's validation loss keeps falling for longer than the baseline's",
+        "its test accuracy, measured once",
+        "points lower than the validation accuracy",
     ],
     "08_going_further": ["The CNN passes 99%"],
 }
@@ -57,7 +66,7 @@ def write_notebook(path, *sources):
     return path
 
 
-def test_the_lessons_are_found_in_reading_order():
+def test_the_eight_lessons_are_found_in_reading_order():
     assert lessons.lesson_paths(LESSON_FOLDER) == LESSON_PATHS
 
 
