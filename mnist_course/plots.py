@@ -63,7 +63,7 @@ def plot_digits(x, y=None, *, predicted=None, n=25, columns=5):
     return fig
 
 
-def plot_history(history, *, metrics=("loss", "accuracy")):
+def plot_history(history, *, metrics=("loss", "accuracy"), title=None):
     """Plot learning curves (training and, if present, validation) per epoch.
 
     Parameters
@@ -71,6 +71,8 @@ def plot_history(history, *, metrics=("loss", "accuracy")):
     history : keras.callbacks.History or dict
         What ``model.fit`` returned, or its ``.history`` dict.
     metrics : sequence of str, default ("loss", "accuracy")
+    title : str, optional
+        A title above the panels.
 
     Returns
     -------
@@ -101,6 +103,8 @@ def plot_history(history, *, metrics=("loss", "accuracy")):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
         ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
     return fig
 
 

@@ -104,3 +104,8 @@ def test_history_plot_keeps_the_epoch_axis_readable_for_long_runs():
     long = plot_history({"loss": [1.0] * 40, "accuracy": [0.5] * 40})
     assert list(short.axes[0].get_xticks()) == [1, 2, 3, 4, 5]
     assert len(long.axes[0].get_xticks()) < 15
+
+
+def test_history_plot_takes_a_title():
+    fig = plot_history({"loss": [1.0, 0.5], "accuracy": [0.5, 0.8]}, title="a run")
+    assert fig.get_suptitle() == "a run"
