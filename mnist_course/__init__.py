@@ -32,6 +32,9 @@ _LAZY = {
     "plot_history": "plots",
     "plot_confusion_matrix": "plots",
     "plot_misclassified": "plots",
+    "plot_descent": "plots",
+    "plot_weight_images": "plots",
+    "plot_network": "plots",
 }
 
 __all__ = [

@@ -66,7 +66,17 @@ def test_mlp_dropout_adds_a_dropout_layer_after_each_hidden_layer_and_no_paramet
     assert model.count_params() == build_mlp(hidden_units=(32, 16)).count_params()
 
 
-@pytest.mark.parametrize("rate", [-0.1, 1.0])
-def test_mlp_rejects_a_dropout_rate_outside_0_to_1(rate):
-    with pytest.raises(ValueError, match="dropout is"):
-        build_mlp(dropout=rate)
+def test_mlp_l2_puts_a_penalty_on_every_dense_kernel():
+    model = build_mlp(hidden_units=(32,), l2=1e-3, seed=0)
+    assert all(layer.kernel_regularizer is not None for layer in model.layers)
+    model(np.ones((1, 784)))
+    kernels = [layer.kernel.numpy() for layer in model.layers]
+    expected = 1e-3 * sum((k**2).sum() for k in kernels)
+    np.testing.assert_allclose(sum(float(loss) for loss in model.losses), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.0, 1.5])
+@pytest.mark.parametrize("option", ["dropout", "l2"])
+def test_mlp_rejects_a_dropout_rate_or_penalty_outside_0_to_1(option, value):
+    with pytest.raises(ValueError, match=f"{option} is"):
+        build_mlp(**{option: value})
