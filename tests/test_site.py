@@ -208,7 +208,9 @@ def solution_lines(root):
     """Lines only the solutions hold: solution code and hidden tests, 12 characters or more.
 
     A line that a released exercise or a lesson also shows (a lesson teaches
-    ``model.compile(...)`` before the exercise asks for it) gives nothing away.
+    ``model.compile(...)`` before the exercise asks for it, an exercise's instructions say
+    "return `W, b, losses`") gives nothing away; prose is compared as the page shows it,
+    without the backticks of inline code.
     """
     marked = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
     shown = [
@@ -216,7 +218,7 @@ def solution_lines(root):
         for path in website.exercise_paths(root / EX) + lessons.lesson_paths(root / "lessons")
         for cell in nbformat.read(path, as_version=4).cells
     ]
-    shown = "\n".join(shown)
+    shown = "\n".join(shown).replace("`", "")
     lines = set()
     for path in website.exercise_paths(root / EX):
         solution = ROOT / "solutions" / path.parent.name / path.name
