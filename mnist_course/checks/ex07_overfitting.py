@@ -337,15 +337,15 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
         "train mnist_course.build_mlp(hidden_units=(128, 128), seed=seed) once for max_epochs "
         "epochs with validation_data=(x_val, y_val), then pick by history['val_accuracy']"
     )
-    if accuracy in [round(value, 6) for value in history["accuracy"]] or any(
-        abs(accuracy - value) <= 1e-6 for value in history["accuracy"]
-    ):
+    at_epoch = 1 <= epoch <= len(accuracies)
+    if at_epoch and abs(accuracy - history["accuracy"][epoch - 1]) <= 1e-6:
         hint = "that is a training accuracy; choose on history['val_accuracy']"
     elif epoch == best and abs(accuracy - expected[1]) <= 1e-4:
         hint = "epochs count from 1: add 1 to the history's index"
-    elif not any(abs(accuracy - value) <= 1e-4 for value in accuracies):
+    elif not at_epoch or abs(accuracy - accuracies[epoch - 1]) > 1e-4:
         hint = (
-            "your validation accuracies differ from the course's run with the same seed: "
+            f"the course's run with this seed had validation accuracy "
+            f"{accuracies[epoch - 1] if at_epoch else float('nan'):.4f} at epoch {epoch}: "
             "validate on the x_val, y_val you were given (validation_data=(x_val, y_val), not "
             "validation_split), and pass seed to build_mlp and train"
         )
