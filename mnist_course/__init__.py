@@ -12,7 +12,14 @@ from ._quiet import silence_tensorflow
 silence_tensorflow()
 
 from .data import MnistDataError, export_csv, load_mnist, read_csv, read_idx, read_npz  # noqa: E402
-from .preprocessing import flatten, normalize, one_hot, preprocess, split_labels  # noqa: E402
+from .preprocessing import (  # noqa: E402
+    flatten,
+    normalize,
+    one_hot,
+    preprocess,
+    split_labels,
+    wrong_labels,
+)
 
 __version__ = "0.1.0"
 
@@ -49,6 +56,7 @@ __all__ = [
     "read_idx",
     "read_npz",
     "split_labels",
+    "wrong_labels",
     *_LAZY,
 ]
 

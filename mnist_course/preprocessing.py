@@ -133,6 +133,47 @@ def one_hot(y, *, num_classes=NUM_CLASSES):
     return np.eye(num_classes, dtype=np.float32)[y.astype(np.int64)]
 
 
+def wrong_labels(y, fraction, *, seed=0):
+    """Give a fraction of one-hot labels a wrong class, as careless labelling would.
+
+    Exactly ``round(fraction * len(y))`` rows, drawn with ``seed``, get a class other than
+    their own (each of the other classes equally likely); the rest are kept. The input is
+    not changed. Exercise 7 trains on such labels: a network that memorises them learns
+    wrong answers, so its validation accuracy falls while its training accuracy climbs.
+
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (N, C)
+        One-hot labels.
+    fraction : float
+        The share of rows to relabel, from 0 to 1.
+    seed : int, default 0
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, C), the dtype of ``y``
+
+    Examples
+    --------
+    >>> y = one_hot(np.arange(10) % 3, num_classes=3)
+    >>> noisy = wrong_labels(y, 0.3, seed=0)
+    >>> int((noisy.argmax(axis=1) != y.argmax(axis=1)).sum())
+    3
+    """
+    y = np.asarray(y)
+    if y.ndim != 2:
+        raise ValueError(f"y has shape {y.shape}; expected one-hot rows of shape (N, C).")
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction is {fraction}; expected a share from 0 to 1.")
+    rng = np.random.default_rng(seed)
+    count, classes = round(fraction * len(y)), y.shape[1]
+    rows = rng.choice(len(y), size=count, replace=False)
+    shifted = (y[rows].argmax(axis=1) + rng.integers(1, classes, size=count)) % classes
+    noisy = y.copy()
+    noisy[rows] = np.eye(classes, dtype=y.dtype)[shifted]
+    return noisy
+
+
 def preprocess(x, y, *, num_classes=NUM_CLASSES):
     """Apply the course's preparation: flatten, normalise and one-hot.
 

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from mnist_course.preprocessing import flatten, normalize, one_hot, preprocess, split_labels
+from mnist_course.preprocessing import (
+    flatten,
+    normalize,
+    one_hot,
+    preprocess,
+    split_labels,
+    wrong_labels,
+)
 
 
 def test_split_labels_takes_the_first_column_as_label():
@@ -77,3 +84,29 @@ def test_preprocess_prepares_both_arrays():
 def test_preprocess_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="4 images but y has 3 labels"):
         preprocess(np.zeros((4, 28, 28)), np.array([1, 2, 3]))
+
+
+def test_wrong_labels_relabels_exactly_the_fraction_with_other_classes_and_keeps_the_input():
+    y = one_hot(np.arange(1000) % 10)
+    kept = y.copy()
+    noisy = wrong_labels(y, 0.3, seed=4)
+    changed = noisy.argmax(axis=1) != y.argmax(axis=1)
+    assert changed.sum() == 300
+    assert np.array_equal(noisy[~changed], y[~changed])
+    assert np.array_equal(noisy.sum(axis=1), np.ones(1000)) and noisy.dtype == y.dtype
+    # each wrong class is drawn among the nine others: all of them occur
+    assert set(noisy[changed].argmax(axis=1)) == set(range(10))
+    assert np.array_equal(y, kept)
+    assert np.array_equal(wrong_labels(y, 0.3, seed=4), noisy)
+    assert not np.array_equal(wrong_labels(y, 0.3, seed=5), noisy)
+
+
+@pytest.mark.parametrize(
+    ("labels", "fraction", "message"),
+    [(np.arange(3), 0.1, "one-hot rows"), (np.eye(3), 1.5, "a share from 0 to 1")],
+)
+def test_wrong_labels_rejects_labels_not_one_hot_and_fractions_outside_0_1(
+    labels, fraction, message
+):
+    with pytest.raises(ValueError, match=message):
+        wrong_labels(labels, fraction)

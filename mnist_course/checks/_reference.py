@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..preprocessing import wrong_labels
 from ._inputs import prepared, train_subset
 
 ACCURACY_TRAIN_SIZE = 10000
@@ -178,11 +179,17 @@ OVERFITTING_UNITS = (128, 128)
 """Hidden layers of exercise 7's network: wide enough to memorise 1,000 images."""
 
 
+WRONG_LABEL_FRACTION = 0.3
+"""Share of exercise 7's training labels given a wrong class (its validation labels are right)."""
+
+
 def overfitting_data(seed=0, *, train_size=1000, validation_size=2000):
     """Exercise 7's small problem: prepared training and validation images, disjoint.
 
     They come from the MNIST training set (never the test set), in an order drawn with
-    ``seed``.
+    ``seed``. A share :data:`WRONG_LABEL_FRACTION` of the training labels is wrong
+    (:func:`mnist_course.wrong_labels` with ``seed``), so that memorising them costs
+    validation accuracy; the validation labels are all right.
 
     Examples
     --------
@@ -193,15 +200,19 @@ def overfitting_data(seed=0, *, train_size=1000, validation_size=2000):
     order = np.random.default_rng(seed).permutation(TRAIN_POOL)[: train_size + validation_size]
     x, y = prepared(TRAIN_POOL, split="train")
     train, val = order[:train_size], order[train_size:]
-    return (x[train], y[train]), (x[val], y[val])
+    y_train = wrong_labels(y[train], WRONG_LABEL_FRACTION, seed=seed)
+    return (x[train], y_train), (x[val], y[val])
 
 
 TRAIN_POOL = 10000
 """The first training images, from which exercise 7's checks draw their small problems."""
 
 
-def epochs_run(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
+def epochs_run(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0, callbacks=None):
     """Exercise 7's run: the wide network trained ``max_epochs`` with validation each epoch.
+
+    ``callbacks`` go to ``fit`` (``benchmarks/bench_overfitting_margin.py`` scores unseen
+    images after each epoch with one).
 
     Returns
     -------
@@ -225,6 +236,7 @@ def epochs_run(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
         epochs=max_epochs,
         seed=seed,
         validation_data=(x_val, y_val),
+        callbacks=callbacks,
         verbose=0,
     )
     return history.history

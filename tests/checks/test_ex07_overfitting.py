@@ -205,3 +205,42 @@ def choose_epochs(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
     choose, _ = notebook_function(source)
     message = fails_with(checks.check_choose_epochs, choose, match="returned")
     assert "validation_data=(x_val, y_val), not validation_split" in message
+
+
+@pytest.mark.training
+@pytest.mark.parametrize(("seed", "max_epochs"), [(0, 15), (1, 15)], ids=["visible", "hidden"])
+def test_at_the_checks_seeds_stopping_early_beats_training_all_epochs_by_min_gain(seed, max_epochs):
+    # the exercise's premise: with wrong training labels, the epoch chosen on validation data
+    # beats the unregularised run (all max_epochs) by the margin measured over ten seeds
+    (x_train, y_train), (x_val, y_val) = checks.overfitting_data(seed)
+    accuracy = epochs_run(x_train, y_train, x_val, y_val, max_epochs=max_epochs, seed=seed)[
+        "val_accuracy"
+    ]
+    assert max(accuracy) - accuracy[-1] >= checks.MIN_GAIN
+    assert int(np.argmax(accuracy)) + 1 < max_epochs
+
+
+def test_the_training_labels_of_the_checks_include_wrong_ones_and_validation_none():
+    from mnist_course.checks._inputs import prepared
+    from mnist_course.checks._reference import TRAIN_POOL, WRONG_LABEL_FRACTION
+
+    (x_train, y_train), (x_val, y_val) = checks.overfitting_data(3)
+    x, y = prepared(TRAIN_POOL, split="train")
+    order = np.random.default_rng(3).permutation(TRAIN_POOL)
+    right = y[order[:1000]].argmax(axis=1)
+    assert np.array_equal(x_train, x[order[:1000]])
+    assert np.mean(y_train.argmax(axis=1) != right) == WRONG_LABEL_FRACTION
+    assert np.array_equal(y_val, y[order[1000:3000]])
+
+
+@pytest.mark.training
+def test_choose_epochs_that_keeps_the_last_epoch_is_told_what_stopping_early_gains(fails_with):
+    source = """
+def choose_epochs(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
+    accuracy = epochs_run(x_train, y_train, x_val, y_val, max_epochs=max_epochs, seed=seed)
+    return max_epochs, accuracy["val_accuracy"][-1]
+"""
+    choose, _ = notebook_function(source)
+    message = fails_with(checks.check_choose_epochs, choose, match="returned")
+    assert "that is the last epoch" in message
+    assert "memorises the wrong labels" in message
