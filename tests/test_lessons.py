@@ -26,6 +26,16 @@ LESSON_NAMES = [
 LESSON_PATHS = [LESSON_FOLDER / f"{name}.ipynb" for name in LESSON_NAMES]
 # What a lesson's prose claims about its results, which its own outputs must print.
 CLAIMED_OUTPUTS = {
+    "01_data_preparation": [
+        "SHA-256 of decompressed data OK",
+        "reading line by line took more than twice as long as read_csv",
+        "the binary files took less than half the time of read_csv",
+    ],
+    "02_building_the_model": [
+        "no digit gets a probability above 0.5",
+        "784 * 64 + 64 = 50,240",
+        "total: 55,050; Keras counts 55,050",
+    ],
     "03_how_a_network_learns": [
         "diverging: the loss grew",
         "autodiff and finite difference agree",
@@ -33,6 +43,19 @@ CLAIMED_OUTPUTS = {
         "the hand-written step matches fit",
         "too small and too large both end below the default 0.001",
         "momentum and Adam both end more than a point above plain SGD",
+    ],
+    "04_compiling_and_training": [
+        "= 1688 steps per epoch",
+        "the training loss fell in every epoch, and by less each time",
+        "in epoch 1 the validation accuracy is above the training accuracy",
+        "largest difference in validation accuracy between the two: 0.0000",
+    ],
+    "05_testing_the_model": [
+        "the test accuracy is between 95% and 97%",
+        "better on the training images than on the test images, by less than 2 points",
+        "4 is taken for 9 more often than 9 for 4",
+        "the model is less sure, on average, when it is wrong",
+        "at least 10 of its mistakes were made with probability above 0.9",
     ],
     "06_when_a_network_memorises": [
         "training accuracy reaches 100% at epoch",
