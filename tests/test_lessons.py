@@ -26,23 +26,70 @@ LESSON_NAMES = [
 LESSON_PATHS = [LESSON_FOLDER / f"{name}.ipynb" for name in LESSON_NAMES]
 # What a lesson's prose claims about its results, which its own outputs must print.
 CLAIMED_OUTPUTS = {
+    "01_data_preparation": [
+        "SHA-256 of decompressed data OK",
+        "reading line by line took more than twice as long as read_csv",
+        "the binary files took less than half the time of read_csv",
+    ],
+    "02_building_the_model": [
+        "no digit gets a probability above 0.5",
+        "784 * 64 + 64 = 50,240",
+        "total: 55,050; Keras counts 55,050",
+    ],
     "03_how_a_network_learns": [
+        "converges here for learning rates below 0.42",
+        "still on its way down",
+        "near the bottom of the valley",
         "diverging: the loss grew",
         "autodiff and finite difference agree",
         "the chain rule by hand gives autodiff's gradient: True",
         "the hand-written step matches fit",
+        "the batch losses spread more than five times as widely",
+        "the default 0.001 ends best of the five",
         "too small and too large both end below the default 0.001",
         "momentum and Adam both end more than a point above plain SGD",
+        "the first three test digits each get more than 0.95 on one digit",
+        "among the three least sure, the largest share is not always on the true digit",
+        "the dead units' weights moved less than a quarter as much as the others'",
+    ],
+    "04_compiling_and_training": [
+        "= 1688 steps per epoch",
+        "the training loss fell in every epoch, and by less each time",
+        "in epoch 1 the validation accuracy is above the training accuracy",
+        "largest difference in validation accuracy between the two: 0.0000",
+    ],
+    "05_testing_the_model": [
+        "the test accuracy is between 95% and 97%",
+        "better on the training images than on the test images, by less than 2 points",
+        "4 is taken for 9 more often than 9 for 4",
+        "the model is less sure, on average, when it is wrong",
+        "at least 10 of its mistakes were made with probability above 0.9",
     ],
     "06_when_a_network_memorises": [
         "training accuracy reaches 100% at epoch",
         "validation loss rises after epoch",
+        "validation accuracy ends more than 5 points below training accuracy",
+        "the validation accuracy still rose, by less than 2 points",
         "only more data raises the validation accuracy by more than a point",
         "dropout's validation loss keeps falling for longer than the baseline's",
+        "dropout ends with a smaller gap than the baseline",
+        "dropout's training accuracy ends below the baseline's",
+        "dropout and L2 each change the validation accuracy by less than a point",
+        "early stopping ends below the baseline's validation accuracy",
+        "early stopping trained about half of the 40 epochs",
         "its test accuracy, measured once",
         "points lower than the validation accuracy",
     ],
-    "08_going_further": ["The CNN passes 99%"],
+    "08_going_further": [
+        "seed 0 twice gives identical results: True",
+        "the training loss fell in every epoch",
+        "the validation accuracy stopped improving after epoch",
+        "the wide MLP 12.2 times the course MLP's, the CNN 4.1 times (0.34 of the wide MLP's)",
+        "test accuracy: the CNN more than a point above the wide MLP, the wide MLP more than",
+        "the wide MLP trained longer than the course MLP",
+        "the CNN took more than twice as long per epoch as either MLP",
+        "The CNN passes 99%",
+    ],
 }
 
 
