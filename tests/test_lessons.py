@@ -24,12 +24,11 @@ LESSON_NAMES = [
     "08_going_further",
 ]
 LESSON_PATHS = [LESSON_FOLDER / f"{name}.ipynb" for name in LESSON_NAMES]
-# What a lesson's prose claims about its results, which its own outputs must print.
+# What a lesson's prose claims about its results, which its own outputs must print. Times are
+# never claimed here: they vary with the machine's load (the prose sends the reader to them).
 CLAIMED_OUTPUTS = {
     "01_data_preparation": [
         "SHA-256 of decompressed data OK",
-        "reading line by line took more than twice as long as read_csv",
-        "the binary files took less than half the time of read_csv",
     ],
     "02_building_the_model": [
         "no digit gets a probability above 0.5",
@@ -86,8 +85,6 @@ CLAIMED_OUTPUTS = {
         "the validation accuracy stopped improving after epoch",
         "the wide MLP 12.2 times the course MLP's, the CNN 4.1 times (0.34 of the wide MLP's)",
         "test accuracy: the CNN more than a point above the wide MLP, the wide MLP more than",
-        "the wide MLP trained longer than the course MLP",
-        "the CNN took more than twice as long per epoch as either MLP",
         "The CNN passes 99%",
     ],
 }
