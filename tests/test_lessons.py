@@ -79,6 +79,16 @@ CLAIMED_OUTPUTS = {
         "its test accuracy, measured once",
         "points lower than the validation accuracy",
     ],
+    "07_experimenting": [
+        "the 10-epoch run's weights equal the 5-epoch run's: True",
+        "10 epochs: better than the baseline",
+        "4 hidden layers: not distinguishable from the baseline",
+        "sigmoid: not distinguishable from the baseline",
+        "the validation loss has started to rise, but the validation accuracy has not paid",
+        "on its own it shows nothing",
+        "chosen on validation: 10 epochs",
+        "10 epochs: test accuracy, measured once",
+    ],
     "08_going_further": [
         "seed 0 twice gives identical results: True",
         "the training loss fell in every epoch",
