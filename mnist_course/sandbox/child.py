@@ -1,0 +1,191 @@
+"""The student's process: run the notebook's setup and answer cells, then serve calls.
+
+Started by :class:`mnist_course.sandbox.StudentProcess` as ``python -m
+mnist_course.sandbox.child LIMITS_JSON``. It limits itself first (memory, CPU time, file
+size, no core files), before any of the student's code runs; under bubblewrap it has no
+capability that could raise those limits again. It then reads the cells from its standard
+input, runs them in one namespace as a kernel would (IPython magics transformed, a cell that
+raises or runs past its time is recorded and the next one runs), and answers each call with
+the function's result as data (:mod:`mnist_course.sandbox.wire`).
+
+Everything this process sends is data that the grading process reads and judges; nothing
+here decides a grade.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import os
+import resource
+import signal
+import sys
+import traceback
+import types
+
+from mnist_course.sandbox import wire
+
+CELL = "<cell {}>"
+
+
+class _TimeLimit(BaseException):
+    """Raised in a cell that runs past its time (not caught by ``except Exception``)."""
+
+
+def _on_alarm(signum, frame):
+    raise _TimeLimit
+
+
+class _Shell:
+    """Stands in for IPython's shell, so cells with magics (%matplotlib, !pip) still run."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    def run_cell_magic(self, *args, **kwargs):
+        return None
+
+    def system(self, *args, **kwargs):
+        return None
+
+    def getoutput(self, *args, **kwargs):
+        return []
+
+
+def limit_resources(limits):
+    """Set soft and hard rlimits: address space, CPU seconds, file size, core files."""
+    for name, value in [
+        ("RLIMIT_AS", limits["memory"]),
+        ("RLIMIT_CPU", limits["cpu_seconds"]),
+        ("RLIMIT_FSIZE", limits["file_size"]),
+        ("RLIMIT_CORE", 0),
+    ]:
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def python_source(source):
+    """The cell's source with IPython's magics turned into calls of ``get_ipython()``."""
+    if not any(line.lstrip().startswith(("%", "!")) for line in source.splitlines()):
+        return source
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def _compile(index, source):
+    filename = CELL.format(index)
+    source = python_source(source)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return compile(source, filename, "exec")
+
+
+def where(error):
+    """Where in the cells the error happened: ``" (in f(), cell 2, line 3: x = 1 / 0)"``."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.startswith("<cell ")
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    cell = frame.filename[len("<cell ") : -1]
+    return f" (in {frame.name}(), cell {cell}, line {frame.lineno}: {(frame.line or '').strip()})"
+
+
+def run_cells(cells, namespace, cell_timeout):
+    """Run each cell's source in ``namespace``; return ``[(index, message)]`` of the failures."""
+    errors = []
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for index, source in enumerate(cells):
+        signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+        try:
+            exec(_compile(index, source), namespace)
+        except _TimeLimit:
+            errors.append((index, f"did not finish within {cell_timeout:g} s"))
+        except BaseException as error:  # the student's code may raise anything
+            errors.append((index, f"{type(error).__name__}: {error}{where(error)}"))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    return errors
+
+
+def serve(read, write, namespace, scratch, limit):
+    """Answer calls until the parent closes the pipe or asks to stop."""
+    while True:
+        try:
+            header, blobs = wire.read_message(read, limit=limit)
+        except EOFError:
+            return
+        if header.get("kind") != "call":
+            return
+        write(_answer(header, blobs, namespace, scratch, limit))
+
+
+def _answer(header, blobs, namespace, scratch, limit):
+    name = header["name"]
+    function = namespace.get(name)
+    if not callable(function) or isinstance(function, type):
+        found = "nothing" if function is None else f"a {type(function).__name__}"
+        return _frames(
+            kind="missing",
+            message=f"the notebook defines no function {name}() (found {found} by that name): "
+            "keep the function's name as the exercise gives it",
+        )
+    try:
+        args, kwargs = wire.decode(header["value"], blobs, scratch=scratch)
+    except wire.ProtocolError as error:
+        return _frames(kind="refused", message=f"the arguments of {name}() were refused: {error}")
+    try:
+        result = function(*args, **kwargs)
+    except BaseException as error:  # the student's code may raise anything
+        return _frames(
+            kind="raised", type=type(error).__name__, message=str(error)[:4000] + where(error)
+        )
+    value = (result, args, kwargs) if header.get("arguments") else result
+    try:
+        return _frames(kind="result", value=value, scratch=scratch, limit=limit)
+    except wire.UnsupportedValue as error:
+        return _frames(kind="refused", message=f"{name}() {error}")
+    except Exception as error:  # e.g. a model that Keras cannot save
+        return _frames(kind="refused", message=f"{name}() returned what cannot be sent: {error}")
+
+
+def _frames(*, kind, value=None, scratch=None, limit=wire.MAX_MESSAGE_BYTES, **fields):
+    tree, blobs = wire.encode(value, scratch=scratch, limit=limit, what="returned")
+    return b"".join(wire.frames(tree, blobs, kind=kind, **fields))
+
+
+def main(limits):
+    """Limit this process, keep the protocol's pipes from the student's prints, run, serve."""
+    limit_resources(limits)
+    inbox = os.fdopen(os.dup(0), "rb")
+    outbox = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(2, 1)  # print() goes to the log, not into the protocol
+
+    def read(size):
+        data = inbox.read(size)
+        if len(data) < size:
+            raise EOFError
+        return data
+
+    def write(data):
+        outbox.write(data)
+        outbox.flush()
+
+    scratch = limits["scratch"]
+    limit = limits["max_message"]
+    header, blobs = wire.read_message(read, limit=limit)
+    cells = wire.decode(header["value"], blobs)
+    module = types.ModuleType("__main__")
+    module.__dict__.update(get_ipython=_Shell, display=lambda *args, **kwargs: None)
+    sys.modules["__main__"] = module
+    errors = run_cells(cells, module.__dict__, limits["cell_timeout"])
+    write(_frames(kind="ready", value=[list(error) for error in errors]))
+    serve(read, write, module.__dict__, scratch, limit)
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[1]))

@@ -1,0 +1,362 @@
+"""The grading side: start the student's process, call its functions, read back data.
+
+:class:`StudentProcess` starts :mod:`mnist_course.sandbox.child` under bubblewrap where it
+works (no network, its own process ids, no capabilities, a read-only view of the Python
+environment and the course package, a scratch folder as the only writable place, nothing
+else of the filesystem), and with rlimits everywhere. Each call has a time limit, enforced
+here: past it the child's whole process group is killed and the next call starts a new
+child that runs the cells again. Results come back as data (:mod:`.wire`); a check compares
+them in this process, which has run none of the student's code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
+from . import wire
+
+CHILD = "mnist_course.sandbox.child"
+BUBBLEWRAP = "bubblewrap"
+GiB = 2**30
+
+ETC = ["/etc/ssl", "/etc/ca-certificates", "/etc/fonts", "/etc/ld.so.cache", "/etc/localtime"]
+"""The few files of /etc the child may read (certificates, fonts, the linker's cache)."""
+
+SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"]
+"""System folders, read-only; on a merged-/usr system the others are links into /usr."""
+
+
+class StudentCodeError(Exception):
+    """A call into the student's process did not return a value; ``str()`` says why."""
+
+
+class StudentRaised(StudentCodeError):
+    """The student's function raised: ``type_name`` and ``message`` are its exception's."""
+
+    def __init__(self, name, type_name, message):
+        self.type_name, self.message = type_name, message
+        super().__init__(f"{name}() raised {type_name}: {message}")
+
+
+class CallTimedOut(StudentCodeError):
+    """The call ran past its time limit; the student's process was stopped."""
+
+
+class ProcessDied(StudentCodeError):
+    """The student's process ended during the call (it exited, crashed or hit a limit)."""
+
+
+class RefusedValue(StudentCodeError):
+    """The call returned (or was given) a value that cannot cross as data."""
+
+
+class NoSuchFunction(StudentCodeError):
+    """The cells define no function by that name."""
+
+
+def _package_folder():
+    return Path(__file__).resolve().parents[1]
+
+
+def _read_only_paths():
+    """The Python environment and the course package: what the child may read."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parents[1]}
+    paths.add(_package_folder())
+    paths = {path.resolve() for path in paths} - {Path("/usr")}
+    return sorted(str(path) for path in paths)
+
+
+def bubblewrap_command(scratch, *, tmp_size=512 * 2**20):
+    """bwrap's arguments (up to ``--``) for a child that sees only what it needs."""
+    command = ["bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL"]
+    for path in SYSTEM:
+        if os.path.islink(path):
+            command += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path):
+            command += ["--ro-bind", path, path]
+    for path in ETC + _read_only_paths():
+        command += ["--ro-bind-try", path, path]
+    command += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
+    command += ["--dev", "/dev", "--proc", "/proc", "--size", str(tmp_size), "--tmpfs", "/tmp"]
+    command += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"]
+    return command
+
+
+@functools.cache
+def bubblewrap_status():
+    """``(True, "")`` if bubblewrap runs here, else ``(False, reason)``; probed once."""
+    if shutil.which("bwrap") is None:
+        return False, "bubblewrap not found"
+    with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch:
+        try:
+            probe = subprocess.run(
+                [*bubblewrap_command(scratch), "true"], capture_output=True, timeout=30
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return False, f"bubblewrap did not start: {error}"
+    if probe.returncode != 0:
+        reason = probe.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
+        return False, f"bubblewrap did not start: {reason[-1]}"
+    return True, ""
+
+
+def child_environment(scratch, tmp):
+    """The child's whole environment: no variable of this process reaches it."""
+    return {
+        **QUIET_ENVIRONMENT,
+        **ONE_THREAD,
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "PYTHONPATH": str(_package_folder().parent),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "LANG": "C.UTF-8",
+        "HOME": str(scratch),
+        "TMPDIR": str(tmp),
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(Path(scratch) / ".matplotlib"),
+        "KERAS_HOME": str(Path(scratch) / ".keras"),
+    }
+
+
+class StudentProcess:
+    """A child process that ran the notebook's cells, and calls into it.
+
+    Parameters
+    ----------
+    cells : list of str
+        The sources of the notebook's setup and answer cells, in order (magics allowed).
+    timeout : float
+        Seconds one call may take; past it the child is killed and the call fails.
+    start_timeout : float
+        Seconds the cells may take to run when the child starts.
+    memory : int
+        Bytes of address space the child may use (``RLIMIT_AS``).
+    cpu_seconds : int
+        CPU seconds the child may use in all (``RLIMIT_CPU``), a backstop.
+    file_size : int
+        Largest file the child may write (``RLIMIT_FSIZE``).
+    max_message : int
+        Largest message (a result or the arguments of a call) in bytes.
+    sandbox : {"auto", "bubblewrap", "rlimits"}
+        Containment: bubblewrap where it works ("auto"), required, or rlimits only.
+
+    Examples
+    --------
+    >>> with StudentProcess(["def double(x):\\n    return 2 * x"]) as student:
+    ...     student.call("double", 21)
+    42
+    """
+
+    def __init__(
+        self,
+        cells,
+        *,
+        timeout=60.0,
+        start_timeout=300.0,
+        memory=4 * GiB,
+        cpu_seconds=3600,
+        file_size=256 * 2**20,
+        max_message=wire.MAX_MESSAGE_BYTES,
+        sandbox="auto",
+    ):
+        self.cells = list(cells)
+        self.timeout, self.start_timeout = timeout, start_timeout
+        self.max_message = max_message
+        self.limits = {"memory": memory, "cpu_seconds": cpu_seconds, "file_size": file_size}
+        self.cell_errors = []
+        if sandbox not in ("auto", BUBBLEWRAP, "rlimits"):
+            raise ValueError(f"sandbox={sandbox!r}; expected 'auto', 'bubblewrap' or 'rlimits'")
+        works, reason = bubblewrap_status() if sandbox != "rlimits" else (False, "asked for")
+        if sandbox == BUBBLEWRAP and not works:
+            raise RuntimeError(f"sandbox='bubblewrap' but {reason}")
+        self.containment = BUBBLEWRAP if works else f"rlimits only ({reason})"
+        self._process = None
+        self._folder = None
+
+    def __enter__(self):
+        self._folder = Path(tempfile.mkdtemp(prefix="student-"))
+        try:
+            self._start()
+        except StudentCodeError as error:  # each call says so again, after a fresh start
+            self.cell_errors = [(None, str(error))]
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        """Stop the child and remove its scratch folder."""
+        self._kill()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    @property
+    def scratch(self):
+        """The child's working folder, the only place it can write (under bubblewrap)."""
+        return self._folder / "scratch"
+
+    def call(self, name, /, *args, **kwargs):
+        """Call the student's function ``name``; return its result, as data.
+
+        Raises :class:`StudentCodeError` (a subclass saying which) when it does not return.
+        """
+        return self._call(name, args, kwargs, arguments=False)
+
+    def call_with_arguments(self, name, /, *args, **kwargs):
+        """Like :meth:`call`, but return ``(result, args, kwargs)`` as they are after the call:
+        a model passed in comes back as the function left it (trained, compiled, ...)."""
+        return self._call(name, args, kwargs, arguments=True)
+
+    def output(self, limit=4000):
+        """The end of what the child printed (its stdout and stderr)."""
+        path = self._folder / "output.log"
+        with open(path, "rb") as log:
+            log.seek(max(0, path.stat().st_size - limit))
+            return log.read().decode(errors="replace")
+
+    def _call(self, name, args, kwargs, *, arguments):
+        if self._process is None:
+            self._start()
+        tree, blobs = wire.encode(
+            (list(args), kwargs), limit=self.max_message, scratch=self._folder, what="passed"
+        )
+        deadline = time.monotonic() + self.timeout
+        try:
+            self._send(tree, blobs, deadline, kind="call", name=name, arguments=arguments)
+            header, blobs = self._receive(deadline)
+        except TimeoutError:
+            self._kill()
+            raise CallTimedOut(
+                f"{name}() took longer than {self.timeout:g} s and was stopped"
+            ) from None
+        except (EOFError, BrokenPipeError):
+            raise ProcessDied(f"{name}() {self._death()}") from None
+        except wire.ProtocolError as error:
+            self._kill()
+            raise RefusedValue(f"{name}() sent back what the checks cannot read: {error}") from None
+        kind, message = header.get("kind"), str(header.get("message", ""))[:4000]
+        if kind == "raised":
+            raise StudentRaised(name, str(header.get("type")), message)
+        if kind == "missing":
+            raise NoSuchFunction(message)
+        if kind == "refused":
+            raise RefusedValue(message)
+        if kind != "result":
+            self._kill()
+            raise RefusedValue(f"{name}() answered with an unknown message {kind!r}")
+        try:
+            return wire.decode(header["value"], blobs, scratch=self._folder)
+        except wire.ProtocolError as error:
+            raise RefusedValue(f"{name}() returned what the checks cannot read: {error}") from None
+
+    def _start(self):
+        scratch, tmp = self.scratch, self._folder / "scratch" / "tmp"
+        scratch.mkdir(exist_ok=True)
+        tmp.mkdir(exist_ok=True)
+        limits = {**self.limits, "scratch": str(scratch), "max_message": self.max_message}
+        limits["cell_timeout"] = self.start_timeout
+        command = [sys.executable, "-m", CHILD, json.dumps(limits)]
+        if self.containment == BUBBLEWRAP:
+            command = bubblewrap_command(scratch) + command
+            tmp = Path("/tmp")
+        with open(self._folder / "output.log", "ab") as log:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=child_environment(scratch, tmp),
+                cwd=scratch,
+                start_new_session=True,
+            )
+        for stream in (self._process.stdin, self._process.stdout):
+            os.set_blocking(stream.fileno(), False)
+        deadline = time.monotonic() + self.start_timeout
+        try:
+            self._send(*wire.encode(self.cells), deadline, kind="cells")
+            header, blobs = self._receive(deadline)
+        except TimeoutError:
+            self._kill()
+            raise CallTimedOut(
+                f"the notebook's cells took longer than {self.start_timeout:g} s to run"
+            ) from None
+        except (EOFError, BrokenPipeError):
+            raise ProcessDied(f"the notebook's cells {self._death()}") from None
+        self.cell_errors = [tuple(error) for error in wire.decode(header["value"], blobs)]
+
+    def _send(self, tree, blobs, deadline, **header):
+        fd = self._process.stdin.fileno()
+        for frame in wire.frames(tree, blobs, **header):
+            view = memoryview(frame)
+            while view:
+                _wait(fd, deadline, write=True)
+                view = view[os.write(fd, view) :]
+
+    def _receive(self, deadline):
+        fd = self._process.stdout.fileno()
+
+        def read_exact(size):
+            data = bytearray()
+            while len(data) < size:
+                _wait(fd, deadline)
+                chunk = os.read(fd, min(size - len(data), 2**20))
+                if not chunk:
+                    raise EOFError
+                data += chunk
+            return bytes(data)
+
+        return wire.read_message(read_exact, limit=self.max_message)
+
+    def _death(self):
+        """Why the child is gone (it is waited for and forgotten; the next call restarts it)."""
+        try:
+            code = self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            code = None
+        self._kill()
+        if code is not None and (code < 0 or (self.containment == BUBBLEWRAP and code > 128)):
+            number = -code if code < 0 else code - 128
+            try:
+                how = f"killed by signal {signal.Signals(number).name}"
+            except ValueError:
+                how = f"killed by signal {number}"
+        else:
+            how = f"exit code {code}"
+        lines = self.output().strip().splitlines()
+        last = f"; its last output: {lines[-1][:300]}" if lines else ""
+        return f"stopped the student's process ({how}){last}"
+
+    def _kill(self):
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            stream.close()
+
+
+def _wait(fd, deadline, *, write=False):
+    """Wait until ``fd`` can be read (or written); TimeoutError past ``deadline``."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    ready = select.select([], [fd], [], left) if write else select.select([fd], [], [], left)
+    if not any(ready):
+        raise TimeoutError

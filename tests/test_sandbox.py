@@ -1,0 +1,383 @@
+"""The student's process: only data crosses, the limits hold, and the sandbox hides the course."""
+
+import io
+import os
+import pickle
+import socket
+import sys
+
+import numpy as np
+import pytest
+from helpers import ROOT
+
+from mnist_course.sandbox import (
+    CallTimedOut,
+    NoSuchFunction,
+    ProcessDied,
+    RefusedValue,
+    StudentProcess,
+    StudentRaised,
+    bubblewrap_status,
+    wire,
+)
+
+BWRAP, WHY_NOT = bubblewrap_status()
+needs_bubblewrap = pytest.mark.skipif(not BWRAP, reason=f"bubblewrap cannot run here: {WHY_NOT}")
+
+CELLS = [
+    "%xmode Minimal\n%matplotlib inline\nimport os, time, uuid\nimport numpy as np",
+    "TOKEN = uuid.uuid4().hex  # new each time the cells run",
+    """\
+def identity(value):
+    return value
+
+def token():
+    return TOKEN
+
+def zeros(n):
+    return np.zeros(n)
+
+def fail():
+    raise ValueError("x_train has shape (3,); expected (60000, 784)")
+
+def hang():
+    while True:
+        try:
+            time.sleep(1)
+        except BaseException:
+            pass
+
+def crash():
+    os._exit(3)
+
+def segfault():
+    import ctypes
+    ctypes.string_at(0)
+
+def allocate(gib):
+    return len(bytearray(int(gib * 2**30)))
+
+def returns(kind):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("touch pickled",))
+    return {"set": {1}, "function": identity, "evil": Evil(), "objects": np.array([None])}[kind]
+
+def environment():
+    return dict(os.environ)
+
+def read(path):
+    with open(path) as file:
+        return file.read()
+
+def write(path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as file:
+        file.write("written by the student")
+    return os.path.exists(path)
+
+def connect(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        return "connected"
+    except OSError as error:
+        return type(error).__name__
+
+def lift_memory_limit():
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    return "lifted"
+
+import socket
+numpy_allclose = np.allclose
+np.allclose = lambda *args, **kwargs: True  # a patch in the student's process only
+""",
+]
+
+VALUES = [
+    None,
+    True,
+    -3,
+    2**70,
+    2.5,
+    float("inf"),
+    "été",
+    [],
+    [1, [2, "x"]],
+    (1, (2.0, None)),
+    {"loss": [0.5, 0.25], 3: ("a",), (1, 2): None},
+    np.arange(12, dtype=np.float32).reshape(3, 4),
+    np.zeros((2, 0), dtype=np.uint8),
+    np.array([True, False]),
+    np.float64(0.875),
+    np.int64(7),
+    {"x": np.ones((2, 2)), "y": [np.int32(1)]},
+]
+
+
+def same(a, b):
+    """Equal values of the same types, arrays included (dtype and shape too)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b or (a != a and b != b)
+
+
+@pytest.fixture(scope="module")
+def student():
+    """One student's process for the tests that leave it running."""
+    with StudentProcess(CELLS, timeout=30) as process:
+        yield process
+
+
+@pytest.mark.parametrize("value", VALUES, ids=lambda value: type(value).__name__)
+def test_plain_values_and_arrays_cross_both_ways_unchanged(student, value):
+    assert same(student.call("identity", value), value)
+
+
+def test_the_wire_itself_round_trips_without_a_process():
+    tree, blobs = wire.encode(VALUES)
+    header, read = wire.read_message(io.BytesIO(b"".join(wire.frames(tree, blobs))).read)
+    assert same(wire.decode(header["value"], read), VALUES)
+
+
+@pytest.mark.parametrize(
+    ("kind", "named"),
+    [("set", "builtins.set"), ("function", "function"), ("evil", "Evil"), ("objects", "dtype")],
+)
+def test_other_types_are_refused_with_their_name(student, kind, named):
+    with pytest.raises(RefusedValue, match=named) as refused:
+        student.call("returns", kind)
+    if kind != "objects":
+        assert "the checks accept numpy arrays, numbers, strings" in str(refused.value)
+    assert not (student.scratch / "pickled").exists()
+    assert student.call("identity", 1) == 1  # the process still serves
+
+
+def test_the_parent_refuses_to_pass_what_is_not_data(student):
+    with pytest.raises(wire.UnsupportedValue, match="passed a builtins.set"):
+        student.call("identity", {1, 2})
+
+
+def test_a_pickled_payload_is_never_unpickled():
+    ran = []
+
+    class Payload:
+        def __reduce__(self):
+            return (ran.append, ("code ran",))
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)
+    pickled = pickle.dumps(Payload())
+    for tree, blobs in [({"a": 0}, [buffer.getvalue()]), ({"s": 0}, [pickled])]:
+        with pytest.raises(wire.ProtocolError):
+            wire.decode(tree, blobs)
+    assert ran == []
+
+
+def test_reading_results_never_calls_pickle(student, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("pickle was called")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, forbidden)
+    for value in VALUES:
+        assert same(student.call("identity", value), value)
+
+
+def test_a_message_larger_than_the_limit_is_refused_before_it_is_read():
+    forged = (2**62).to_bytes(8, "big")
+    with pytest.raises(wire.ProtocolError, match="more than 1 MB"):
+        wire.read_message(io.BytesIO(forged).read, limit=2**20)
+
+
+def test_a_result_larger_than_the_limit_is_refused_with_a_message():
+    with StudentProcess(CELLS, max_message=2**20) as process:
+        with pytest.raises(RefusedValue, match=r"zeros\(\) returned more than 1 MB of data"):
+            process.call("zeros", 2**18)  # 2 MB of float64
+        assert process.call("zeros", 2).shape == (2,)
+        with pytest.raises(wire.UnsupportedValue, match="passed more than 1 MB"):
+            process.call("identity", np.zeros(2**18))
+
+
+def test_the_students_exception_arrives_as_a_message(student):
+    with pytest.raises(StudentRaised) as raised:
+        student.call("fail")
+    assert raised.value.type_name == "ValueError"
+    assert "x_train has shape (3,)" in raised.value.message
+    assert "in fail(), cell 2" in str(raised.value)
+
+
+def test_a_name_that_is_not_a_function_says_so(student):
+    with pytest.raises(NoSuchFunction, match=r"no function build_mlp\(\) \(found nothing"):
+        student.call("build_mlp")
+    with pytest.raises(NoSuchFunction, match="found a str"):
+        student.call("TOKEN")
+
+
+def test_magics_are_transformed_and_the_cells_ran(student):
+    assert student.cell_errors == []
+    assert len(student.call("token")) == 32
+
+
+def test_a_patch_in_the_students_process_does_not_change_the_parents_judgment(student):
+    returned = student.call("identity", np.zeros(3))
+    assert not np.allclose(returned, np.ones(3))
+
+
+def test_no_variable_of_the_grading_process_reaches_the_child(monkeypatch):
+    monkeypatch.setenv("MNIST_COURSE_DB_URL", "postgresql://grader:secret@localhost/gradebook")
+    monkeypatch.setenv("SOME_PASSWORD", "secret")
+    with StudentProcess(CELLS) as process:
+        environment = process.call("environment")
+        scratch = str(process.scratch)
+    assert "MNIST_COURSE_DB_URL" not in environment and "SOME_PASSWORD" not in environment
+    assert environment["HOME"] == scratch and environment["MPLBACKEND"] == "Agg"
+    assert environment["TF_ENABLE_ONEDNN_OPTS"] == "0"
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+def test_a_hang_is_stopped_and_the_next_call_runs_the_cells_again(sandbox):
+    with StudentProcess(CELLS, timeout=2, sandbox=sandbox) as process:
+        first = process.call("token")
+        with pytest.raises(CallTimedOut, match=r"hang\(\) took longer than 2 s"):
+            process.call("hang")
+        again = process.call("token")
+    assert len(again) == 32 and again != first
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+def test_a_crash_is_reported_and_the_next_call_works(sandbox):
+    with StudentProcess(CELLS, sandbox=sandbox) as process:
+        with pytest.raises(ProcessDied, match=r"crash\(\) stopped .* \(exit code 3\)"):
+            process.call("crash")
+        with pytest.raises(ProcessDied, match="killed by signal SIGSEGV"):
+            process.call("segfault")
+        assert process.call("identity", "still here") == "still here"
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+def test_a_memory_bomb_is_stopped_by_the_limit(sandbox):
+    with StudentProcess(CELLS, memory=2**30, sandbox=sandbox) as process:
+        with pytest.raises(StudentRaised, match="MemoryError"):
+            process.call("allocate", 1.5)
+        assert process.call("allocate", 0.25) == 2**28
+
+
+def test_without_bubblewrap_the_rlimits_still_hold_and_say_so(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    bubblewrap_status.cache_clear()
+    try:
+        process = StudentProcess(CELLS, memory=2**30)
+    finally:
+        monkeypatch.undo()
+        bubblewrap_status.cache_clear()
+    assert process.containment == "rlimits only (bubblewrap not found)"
+    with process:
+        with pytest.raises(StudentRaised, match="MemoryError"):
+            process.call("allocate", 1.5)
+        assert process.call("identity", [1]) == [1]
+
+
+@needs_bubblewrap
+def test_under_bubblewrap_the_network_is_unreachable(student):
+    assert student.containment == "bubblewrap"
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        assert student.call("connect", port) != "connected"
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()  # open to the parent
+
+
+@needs_bubblewrap
+def test_under_bubblewrap_only_the_scratch_folder_is_writable(student, tmp_path):
+    outside = tmp_path / "course" / "grading" / "forged.txt"
+    student.call("write", str(outside))  # it lands in the child's own empty /tmp
+    assert not outside.exists()
+    assert student.call("write", "notes.txt")
+    assert (student.scratch / "notes.txt").read_text() == "written by the student"
+    with pytest.raises(StudentRaised, match="Read-only file system"):
+        student.call("write", os.path.join(sys.prefix, "planted.py"))
+
+
+@needs_bubblewrap
+def test_under_bubblewrap_the_course_and_other_submissions_cannot_be_read(student, tmp_path):
+    secret = tmp_path / "grading" / "hidden_tests.txt"
+    secret.parent.mkdir()
+    secret.write_text("the hidden tests")
+    with pytest.raises(StudentRaised, match="FileNotFoundError"):
+        student.call("read", str(secret))
+    for path in [ROOT / "solutions" / "ex01_data" / "ex01_data.ipynb", ROOT / "README.md"]:
+        assert path.exists()
+        with pytest.raises(StudentRaised, match="FileNotFoundError"):
+            student.call("read", str(path))
+
+
+@needs_bubblewrap
+def test_under_bubblewrap_the_child_cannot_lift_its_limits(student):
+    with pytest.raises(StudentRaised, match="ValueError|PermissionError"):
+        student.call("lift_memory_limit")
+
+
+KERAS_CELLS = [
+    "%xmode Minimal\nimport keras\nimport numpy as np\nimport mnist_course",
+    """\
+def build(units):
+    return mnist_course.build_mlp(hidden_units=(units,), seed=0)
+
+def predict(model, x):
+    return model.predict(x, verbose=0)
+
+def fit(model, x, y, epochs):
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model.fit(x, y, epochs=epochs, batch_size=16, verbose=0)
+""",
+]
+
+
+@pytest.fixture(scope="module")
+def keras_student():
+    """A student's process that imports Keras and TensorFlow (under bubblewrap where it works)."""
+    with StudentProcess(KERAS_CELLS, timeout=120) as process:
+        yield process
+
+
+def test_keras_models_and_histories_cross_as_saved_files(keras_student):
+    import keras
+
+    assert keras_student.cell_errors == []
+    model = keras_student.call("build", 16)
+    assert isinstance(model, keras.Model) and model.count_params() == 784 * 16 + 16 + 17 * 10
+    x = np.random.default_rng(0).random((8, 784), dtype=np.float32)
+    # the parent's model goes in, the child's predictions come back, as the parent computes them
+    np.testing.assert_allclose(keras_student.call("predict", model, x), model(x), atol=1e-6)
+
+
+def test_a_model_changed_by_the_call_comes_back_changed(keras_student):
+    import keras
+
+    model = keras_student.call("build", 8)
+    x = np.random.default_rng(1).random((32, 784), dtype=np.float32)
+    y = np.arange(32) % 10
+    history, args, kwargs = keras_student.call_with_arguments("fit", model, x, y, epochs=2)
+    assert isinstance(history, keras.callbacks.History)
+    assert len(history.history["loss"]) == 2 and history.params["epochs"] == 2
+    trained = args[0]
+    assert trained.optimizer is not None and kwargs == {"epochs": 2}
+    assert not np.allclose(trained.get_weights()[0], model.get_weights()[0])
+    np.testing.assert_array_equal(args[1], x)
+
+
+def test_a_model_with_code_from_outside_keras_is_refused(tmp_path):
+    import keras
+
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
+    data = wire.save_model(model, tmp_path)
+    with pytest.raises(Exception, match="[Ll]ambda|safe_mode|outside"):
+        wire.load_model(data, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # the file it was read from is gone
