@@ -295,7 +295,14 @@ class StudentProcess:
             ) from None
         except (EOFError, BrokenPipeError):
             raise ProcessDied(f"the notebook's cells {self._death()}") from None
-        self.cell_errors = [tuple(error) for error in wire.decode(header["value"], blobs)]
+        except wire.ProtocolError as error:
+            self._kill()
+            raise RefusedValue(f"the notebook's cells sent what cannot be read: {error}") from None
+        errors = wire.decode(header["value"], blobs) if header.get("kind") == "ready" else None
+        if not isinstance(errors, list) or not all(isinstance(e, list) for e in errors):
+            self._kill()
+            raise RefusedValue("the notebook's cells sent an unexpected answer on start")
+        self.cell_errors = [tuple(error) for error in errors]
 
     def _send(self, tree, blobs, deadline, **header):
         fd = self._process.stdin.fileno()
