@@ -225,6 +225,16 @@ def test_magics_are_transformed_and_the_cells_ran(student):
     assert len(student.call("token")) == 32
 
 
+def test_a_cell_that_raises_or_hangs_is_recorded_and_the_next_cells_still_run():
+    cells = ["x = 1 / 0", "while True:\n    pass", *CELLS]
+    with StudentProcess(cells, cell_timeout=1) as process:
+        assert process.call("identity", 5) == 5
+    (first, divided), (second, hung) = process.cell_errors
+    assert (first, second) == (0, 1)
+    assert divided.startswith("ZeroDivisionError: division by zero (in <module>(), cell 0")
+    assert hung == "did not finish within 1 s"
+
+
 def test_a_patch_in_the_students_process_does_not_change_the_parents_judgment(student):
     returned = student.call("identity", np.zeros(3))
     assert not np.allclose(returned, np.ones(3))

@@ -139,8 +139,11 @@ class StudentProcess:
         The sources of the notebook's setup and answer cells, in order (magics allowed).
     timeout : float
         Seconds one call may take; past it the child is killed and the call fails.
+    cell_timeout : float, optional
+        Seconds one cell may run when the child starts (stopped, recorded in
+        ``cell_errors``, and the next cell runs); ``timeout`` by default.
     start_timeout : float
-        Seconds the cells may take to run when the child starts.
+        Seconds all the cells may take together; past it the child is killed.
     memory : int
         Bytes of address space the child may use (``RLIMIT_AS``).
     cpu_seconds : int
@@ -164,6 +167,7 @@ class StudentProcess:
         cells,
         *,
         timeout=60.0,
+        cell_timeout=None,
         start_timeout=300.0,
         memory=4 * GiB,
         cpu_seconds=3600,
@@ -173,6 +177,7 @@ class StudentProcess:
     ):
         self.cells = list(cells)
         self.timeout, self.start_timeout = timeout, start_timeout
+        self.cell_timeout = timeout if cell_timeout is None else cell_timeout
         self.max_message = max_message
         self.limits = {"memory": memory, "cpu_seconds": cpu_seconds, "file_size": file_size}
         self.cell_errors = []
@@ -267,7 +272,7 @@ class StudentProcess:
         scratch.mkdir(exist_ok=True)
         tmp.mkdir(exist_ok=True)
         limits = {**self.limits, "scratch": str(scratch), "max_message": self.max_message}
-        limits["cell_timeout"] = self.start_timeout
+        limits["cell_timeout"] = self.cell_timeout
         command = [sys.executable, "-m", CHILD, json.dumps(limits)]
         if self.containment == BUBBLEWRAP:
             command = bubblewrap_command(scratch) + command
