@@ -40,6 +40,13 @@ def zeros(n):
 def fail():
     raise ValueError("x_train has shape (3,); expected (60000, 784)")
 
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no")
+
+def fail_badly():
+    raise Unprintable()
+
 def hang():
     while True:
         try:
@@ -211,6 +218,8 @@ def test_the_students_exception_arrives_as_a_message(student):
     assert raised.value.type_name == "ValueError"
     assert "x_train has shape (3,)" in raised.value.message
     assert "in fail(), cell 2" in str(raised.value)
+    with pytest.raises(StudentRaised, match=r"Unprintable: \(its message could not be read\)"):
+        student.call("fail_badly")
 
 
 def test_a_name_that_is_not_a_function_says_so(student):

@@ -140,7 +140,7 @@ def _answer(header, blobs, namespace, scratch, limit):
         result = function(*args, **kwargs)
     except BaseException as error:  # the student's code may raise anything
         return _frames(
-            kind="raised", type=type(error).__name__, message=str(error)[:4000] + where(error)
+            kind="raised", type=type(error).__name__, message=_text(error)[:4000] + where(error)
         )
     value = (result, args, kwargs) if header.get("arguments") else result
     try:
@@ -149,6 +149,14 @@ def _answer(header, blobs, namespace, scratch, limit):
         return _frames(kind="refused", message=f"{name}() {error}")
     except Exception as error:  # e.g. a model that Keras cannot save
         return _frames(kind="refused", message=f"{name}() returned what cannot be sent: {error}")
+
+
+def _text(error):
+    """``str(error)``, or a placeholder when the exception's own ``__str__`` fails."""
+    try:
+        return str(error)
+    except BaseException:  # the student's __str__ may raise anything
+        return "(its message could not be read)"
 
 
 def _frames(*, kind, value=None, scratch=None, limit=wire.MAX_MESSAGE_BYTES, **fields):
