@@ -400,3 +400,27 @@ def test_a_model_with_code_from_outside_keras_is_refused(tmp_path):
     with pytest.raises(Exception, match="[Ll]ambda|safe_mode|outside"):
         wire.load_model(data, tmp_path)
     assert list(tmp_path.iterdir()) == []  # the file it was read from is gone
+
+
+@pytest.mark.full_data
+def test_the_courses_own_train_runs_in_the_sandbox_and_the_parent_judges_the_model():
+    """ex03's flow, out of process: the parent compiles the model, the child trains it, the
+    parent measures the loss of the model that comes back."""
+    from mnist_course import training
+    from mnist_course.checks._inputs import train_subset
+    from mnist_course.checks._reference import eager_loss, reference_model
+    from mnist_course.notebook import read_notebook
+
+    code, _, _ = read_notebook(ROOT / "solutions" / "ex03_training" / "ex03_training.ipynb")
+    x_train, y_train = train_subset(2000)
+    model = training.compile_model(reference_model(0), steps_per_execution=1)
+    with StudentProcess([source for _, source in code], timeout=120) as process:
+        assert process.cell_errors == []
+        runs = [
+            process.call_with_arguments("train", model, x_train, y_train, epochs=2, seed=0)
+            for _ in range(2)
+        ]
+    (history, (trained, *_), _), (again, _, _) = runs
+    assert len(history.history["loss"]) == 2 and trained.steps_per_execution == 1
+    assert eager_loss(trained, x_train, y_train) < eager_loss(model, x_train, y_train)
+    np.testing.assert_allclose(again.history["loss"], history.history["loss"], rtol=1e-6)
