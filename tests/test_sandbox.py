@@ -4,7 +4,9 @@ import io
 import os
 import pickle
 import socket
+import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -301,6 +303,36 @@ def test_without_bubblewrap_the_rlimits_still_hold_and_say_so(monkeypatch):
         with pytest.raises(StudentRaised, match="MemoryError"):
             process.call("allocate", 1.5)
         assert process.call("identity", [1]) == [1]
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+FOREVER = "import threading, time\nthreading.Thread(target=lambda: time.sleep(3600)).start()"
+"""A cell that keeps the child alive after its pipes close, as a thread left running would."""
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+def test_the_child_is_stopped_when_the_grading_process_exits_without_closing(sandbox):
+    script = (
+        "from mnist_course.sandbox import StudentProcess\n"
+        f"process = StudentProcess([{FOREVER!r}], sandbox={sandbox!r}).__enter__()\n"
+        "print(process._process.pid)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout)
+    for _ in range(50):
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+    assert not _alive(pid)
 
 
 @needs_bubblewrap

@@ -11,6 +11,7 @@ them in this process, which has run none of the student's code.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
@@ -35,6 +37,16 @@ ETC = ["/etc/ssl", "/etc/ca-certificates", "/etc/fonts", "/etc/ld.so.cache", "/e
 
 SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"]
 """System folders, read-only; on a merged-/usr system the others are links into /usr."""
+
+
+_OPEN = weakref.WeakSet()
+"""The processes not yet closed; stopped when the grading process exits."""
+
+
+@atexit.register
+def _close_all():
+    for process in list(_OPEN):
+        process.close()
 
 
 class StudentCodeError(Exception):
@@ -192,6 +204,7 @@ class StudentProcess:
 
     def __enter__(self):
         self._folder = Path(tempfile.mkdtemp(prefix="student-"))
+        _OPEN.add(self)
         try:
             self._start()
         except StudentCodeError as error:  # each call says so again, after a fresh start
@@ -203,6 +216,7 @@ class StudentProcess:
 
     def close(self):
         """Stop the child and remove its scratch folder."""
+        _OPEN.discard(self)
         self._kill()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
