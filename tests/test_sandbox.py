@@ -369,6 +369,14 @@ def test_under_bubblewrap_the_course_and_other_submissions_cannot_be_read(studen
 
 
 @needs_bubblewrap
+def test_under_bubblewrap_the_grading_process_is_out_of_sight(student):
+    """Its environment (a gradebook's password, say) cannot be read through /proc either."""
+    assert os.getpid() > 100
+    with pytest.raises(StudentRaised, match="FileNotFoundError"):
+        student.call("read", f"/proc/{os.getpid()}/environ")
+
+
+@needs_bubblewrap
 def test_under_bubblewrap_the_child_cannot_lift_its_limits(student):
     with pytest.raises(StudentRaised, match="ValueError|PermissionError"):
         student.call("lift_memory_limit")
