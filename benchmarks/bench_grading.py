@@ -5,6 +5,12 @@ simulated student submitting the complete solution. Measured:
 
 - per student: ``nbgrader autograde <exercise> --student s00`` for each exercise, as an
   instructor runs it (a new kernel, TensorFlow imported, every test cell, training included);
+  then ``--student s01`` in the same course, a student after the first (the course's
+  reference runs are then stored in ``grading/references/``);
+- with ``--baseline DIR`` (a checkout of an earlier commit, e.g. ``git worktree add
+  /tmp/grading-base <commit>``), the same for that course, its package and its
+  nbgrader_config.py, exercise by exercise, alternating which goes first, and the ratio of
+  the whole course's time per student, after / before;
 - a class: ``nbgrader autograde <exercise>`` (nbgrader grades the students one after
   another) against ``mnist-course autograde <exercise> --jobs N`` (N students at once over
   the same gradebook), with the ratio of the two wall times; both must give every student
@@ -17,6 +23,7 @@ Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_grading.py                       # all, 20 students
     .venv/bin/python benchmarks/bench_grading.py --students 4 --exercises ex01_data
+    .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --students 0
 """
 
 from __future__ import annotations
@@ -53,11 +60,18 @@ def _cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
-def run(folder, *command):
+def environment(root=ROOT):
+    """The grading environment, with the course package of ``root`` first on the path."""
+    env = grading_environment()
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env["PYTHONPATH"]])
+    return env
+
+
+def run(folder, *command, root=ROOT):
     """Run a command in the course folder; return (wall, CPU) seconds; stop on a failure."""
     cpu, start = _cpu_seconds(), time.perf_counter()
     result = subprocess.run(
-        command, cwd=folder, env=grading_environment(), capture_output=True, text=True
+        command, cwd=folder, env=environment(root), capture_output=True, text=True
     )
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     if result.returncode != 0:
@@ -65,15 +79,16 @@ def run(folder, *command):
     return seconds, cpu
 
 
-def nbgrader(folder, *args):
-    return run(folder, sys.executable, "-m", "nbgrader", *args)
+def nbgrader(folder, *args, root=ROOT):
+    return run(folder, sys.executable, "-m", "nbgrader", *args, root=root)
 
 
-def make_course(folder, exercise, students):
-    """A course in ``folder`` with ``exercise`` released and submitted complete by students."""
-    shutil.copy(ROOT / "nbgrader_config.py", folder)
-    shutil.copytree(ROOT / "solutions" / exercise, folder / "solutions" / exercise)
-    nbgrader(folder, "generate_assignment", exercise)
+def make_course(folder, exercise, students, root=ROOT):
+    """A course in ``folder`` with ``exercise`` released and submitted complete by students,
+    from the course in ``root`` (its solutions and nbgrader_config.py)."""
+    shutil.copy(root / "nbgrader_config.py", folder)
+    shutil.copytree(root / "solutions" / exercise, folder / "solutions" / exercise)
+    nbgrader(folder, "generate_assignment", exercise, root=root)
     name = f"{exercise}.ipynb"
     answers = model_answers(load_notebook(folder / "solutions" / exercise / name))
     released = nbformat.read(folder / "exercises" / exercise / name, as_version=4)
@@ -105,14 +120,63 @@ def full_marks(folder, exercise, students):
         raise SystemExit(f"{exercise}: not every student got full marks: {short or rows}")
 
 
-def per_student(exercise):
-    """Seconds (wall, CPU) to autograde one complete submission of an exercise."""
+def per_student(exercise, root=ROOT):
+    """(wall, CPU) seconds to autograde one complete submission of an exercise: the first
+    student of a class, then the next one."""
+    students = ["s00", "s01"]
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
         folder = Path(name)
-        make_course(folder, exercise, ["s00"])
-        seconds = nbgrader(folder, "autograde", exercise, "--student", "s00")
-        full_marks(folder, exercise, ["s00"])
-    return seconds
+        make_course(folder, exercise, students, root)
+        times = [
+            nbgrader(folder, "autograde", exercise, "--student", student, root=root)
+            for student in students
+        ]
+        full_marks(folder, exercise, students)
+    return times
+
+
+def load_average():
+    return os.getloadavg()[0]
+
+
+def compare(exercises, baseline):
+    """Per exercise, (wall, CPU) of the first and the next student, for this course and for
+    ``baseline`` if given, measured back to back, alternating which goes first."""
+    sides = {"after": ROOT} if baseline is None else {"before": baseline, "after": ROOT}
+    print("\nOne student, `nbgrader autograde <exercise> --student s00`, then s01:")
+    header = "".join(f"{f'{side} s00':>13}{f'{side} s01':>13}" for side in sides)
+    print(f"  {'exercise':<22}{header}{'CPU s01':>10}{'load':>7}")
+    results = {side: {} for side in sides}
+    for index, exercise in enumerate(exercises):
+        order = list(sides) if index % 2 == 0 else list(sides)[::-1]
+        for side in order:
+            results[side][exercise] = per_student(exercise, sides[side])
+        cells = "".join(
+            f"{results[side][exercise][0][0]:>12.1f}s{results[side][exercise][1][0]:>12.1f}s"
+            for side in sides
+        )
+        cpu = "/".join(f"{results[side][exercise][1][1]:.1f}" for side in sides)
+        print(f"  {exercise:<22}{cells}{cpu:>10}{load_average():>7.2f}", flush=True)
+    totals = {
+        side: [sum(times[exercise][i][j] for exercise in exercises) for i in (0, 1) for j in (0, 1)]
+        for side, times in results.items()
+    }
+    cells = "".join(f"{totals[side][0]:>12.1f}s{totals[side][2]:>12.1f}s" for side in sides)
+    print(f"  {'whole course':<22}{cells}")
+    for side in sides:
+        wall_first, cpu_first, wall_next, cpu_next = totals[side]
+        print(
+            f"  {side}: whole course per student {wall_next:.1f} s wall, {cpu_next:.1f} s CPU "
+            f"(first student of a class {wall_first:.1f} s wall, {cpu_first:.1f} s CPU)"
+        )
+    if baseline is not None:
+        before, after = totals["before"], totals["after"]
+        print(
+            f"  ratio after / before, per student: {after[2] / before[2]:.3f} wall, "
+            f"{after[3] / before[3]:.3f} CPU; first student of a class: "
+            f"{after[0] / before[0]:.3f} wall, {after[1] / before[1]:.3f} CPU"
+        )
+    return results
 
 
 def class_of(exercise, n, jobs):
@@ -135,7 +199,9 @@ def class_of(exercise, n, jobs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=20, help="class size (default 20)")
+    parser.add_argument(
+        "--students", type=int, default=20, help="class size (default 20; 0: no class)"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="students at once (default 2)")
     parser.add_argument(
         "--exercises", nargs="*", default=EXERCISES, help="exercises to time one student of"
@@ -143,18 +209,21 @@ def main(argv=None):
     parser.add_argument(
         "--class-exercise", default="ex01_data", help="exercise the class submits (ex01_data)"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of the course to compare with (its package, solutions and config)",
+    )
     args = parser.parse_args(argv)
-    print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
-
-    print("\nOne student, `nbgrader autograde <exercise> --student s00`:")
-    print(f"  {'exercise':<18}{'wall':>9}{'CPU':>9}")
-    for exercise in args.exercises:
-        wall, cpu = per_student(exercise)
-        print(f"  {exercise:<18}{wall:>8.1f}s{cpu:>8.1f}s", flush=True)
+    print(f"cpus: {os.cpu_count()}, load average: {load_average():.2f}")
+    compare(args.exercises, args.baseline)
+    print(f"load average at the end: {load_average():.2f}")
+    if args.students <= 0:
+        return
 
     n, jobs = args.students, args.jobs
     (seq_wall, seq_cpu), (par_wall, par_cpu) = class_of(args.class_exercise, n, jobs)
-    print(f"\nA class of {n}, {args.class_exercise}, load average {os.getloadavg()[0]:.2f}:")
+    print(f"\nA class of {n}, {args.class_exercise}, load average {load_average():.2f}:")
     print(f"  {'command':<44}{'wall':>9}{'per student':>13}{'CPU':>9}")
     rows = [
         (f"nbgrader autograde {args.class_exercise}", seq_wall, seq_cpu),

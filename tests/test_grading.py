@@ -26,6 +26,7 @@ import nbformat
 import pytest
 from helpers import ROOT, release_notebook, run_course, run_nbgrader, solution_notebook
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+from traitlets.config import Config
 
 from mnist_course import cli, grading, notebook
 
@@ -260,6 +261,21 @@ def test_answer_code_that_reaches_the_checks_or_the_import_system_is_flagged(cou
     assert note.endswith("look at it by hand")
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "os.environ['MNIST_COURSE_REFERENCE_CACHE'] = '/tmp/mine'",
+        "open('../../../grading/references/epochs_run-0.json', 'w')",
+    ],
+)
+def test_answer_code_that_reaches_the_stored_reference_runs_is_flagged(tmp_path, source):
+    """The course's reference runs are stored for the whole class: an answer must not touch."""
+    cell = new_code_cell(source, metadata={"nbgrader": {"grade_id": "answer", "solution": True}})
+    nbformat.write(new_notebook(cells=[cell]), tmp_path / "ps1.ipynb")
+    [found] = grading.tampering(tmp_path / "ps1.ipynb")
+    assert found.startswith("cell answer: ")
+
+
 def test_scores_are_read_from_the_gradebook(course):
     from nbgrader.api import Gradebook
 
@@ -467,6 +483,40 @@ def test_a_cell_that_ignores_the_interrupt_or_kills_the_kernel_costs_only_itself
     assert outputs[5] == ["43\n"]
     assert outputs[6] == ["DeadKernelError"]
     assert outputs[7] == ["44\n"]
+
+
+@pytest.mark.notebooks
+def test_unchanged_demonstration_cells_are_skipped_and_the_kernel_keeps_references(tmp_path):
+    """A demonstration cell left as released decides no points and is not run; one the
+    student changed or added runs; the kernel is told where the reference runs are kept."""
+    demo = "print('the demonstration ran')"
+    setup = {"nbgrader": {"grade_id": "setup", "locked": True, "grade": False, "solution": False}}
+    released = new_notebook(cells=[new_code_cell("x = 41", metadata=setup), new_code_cell(demo)])
+    (tmp_path / "exercises" / "ps1").mkdir(parents=True)
+    nbformat.write(released, tmp_path / "exercises" / "ps1" / "ps1.ipynb")
+    cells = [
+        new_code_cell("x = 41", metadata=setup),
+        new_code_cell(demo),
+        new_code_cell(demo + "\nprint(x + 1)"),
+        new_code_cell("import os\nprint(os.environ['MNIST_COURSE_REFERENCE_CACHE'])"),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.release_directory = "exercises"
+    resources = {"metadata": {"path": str(tmp_path)}}
+    resources["nbgrader"] = {"assignment": "ps1", "notebook": "ps1", "student": "s"}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.delenv("MNIST_COURSE_REFERENCE_CACHE", raising=False)
+        grading.RestartingExecute(config=config).preprocess(nb, resources)
+    outputs = [[output.get("text") for output in cell.outputs] for cell in nb.cells]
+    assert outputs[1] == []
+    assert outputs[2] == ["the demonstration ran\n42\n"]
+    assert outputs[3] == [f"{tmp_path / 'grading' / 'references'}\n"]
+    config.RestartingExecute.skip_unchanged_demonstrations = False
+    grading.RestartingExecute(config=config).preprocess(nb, resources)
+    assert [output.get("text") for output in nb.cells[1].outputs] == ["the demonstration ran\n"]
 
 
 # ---------------------------------------------------------------------------------------------

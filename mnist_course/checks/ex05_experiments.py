@@ -10,7 +10,7 @@ import numpy as np
 
 from ..experiments import VERDICTS, paired_comparison, t_critical
 from ._messages import describe, fail, quiet
-from ._reference import deterministic, experiment_data, reference_experiment
+from ._reference import deterministic, experiment_data, fingerprint, reference_experiment, stored
 
 EXPERIMENT_TOLERANCE = 0.02
 """How far an experiment's accuracy may be from the reference run with the same seed."""
@@ -49,7 +49,16 @@ def check_compare_activations(
                 hint="pass the seed everywhere: build_mlp(activation=..., seed=seed) draws the "
                 "first weights, train(..., seed=seed) the order of the batches",
             )
-    expected = reference_experiment(activations, *data, epochs=epochs, seed=seed)
+    expected = stored(
+        "reference_experiment",
+        {"activations": activations, "epochs": epochs, "seed": seed, "data": fingerprint(*data)},
+        lambda: {
+            activation: float(accuracy)
+            for activation, accuracy in reference_experiment(
+                activations, *data, epochs=epochs, seed=seed
+            ).items()
+        },
+    )
     wanted = "{" + ", ".join(f"{a!r}: {v:.4f}" for a, v in expected.items()) + "}"
     if not isinstance(result, dict) or set(result) != set(activations):
         fail(

@@ -14,7 +14,7 @@ import contextlib
 import numpy as np
 
 from ._messages import as_array, describe, fail, quiet
-from ._reference import epochs_run, overfitting_data
+from ._reference import epochs_run, fingerprint, overfitting_data, stored
 from ._state import CheckFailed
 
 TEST_SET_NAMES = ("x_test", "y_test")
@@ -353,7 +353,20 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
         result = choose_epochs(
             x_train.copy(), y_train.copy(), x_val.copy(), y_val.copy(), **options
         )
-    history = epochs_run(x_train, y_train, x_val, y_val, max_epochs=max_epochs, seed=seed)
+    history = stored(
+        "epochs_run",
+        {
+            "max_epochs": max_epochs,
+            "seed": seed,
+            "data": fingerprint(x_train, y_train, x_val, y_val),
+        },
+        lambda: {
+            name: [float(value) for value in values]
+            for name, values in epochs_run(
+                x_train, y_train, x_val, y_val, max_epochs=max_epochs, seed=seed
+            ).items()
+        },
+    )
     accuracies = history["val_accuracy"]
     best = int(np.argmax(accuracies))
     expected = (best + 1, accuracies[best])

@@ -6,7 +6,8 @@ or writes its feedback (in ``nbgrader autograde``, or in a worker of
 
 - :class:`RestartingExecute`, nbgrader's ``Execute`` that restarts a kernel which a timed-out
   cell keeps busy (a loop that catches ``KeyboardInterrupt``), so that the hang costs only the
-  points of the cells that hang;
+  points of the cells that hang, and skips the course's demonstration cells that the student
+  left as released (they call the student's functions to show them, and decide no points);
 - :class:`ClearHiddenTestsAndTracebacks`, nbgrader's ``ClearHiddenTests`` that also shortens
   the traceback of a test cell with hidden tests, which would otherwise print them in the
   feedback.
@@ -14,16 +15,20 @@ or writes its feedback (in ``nbgrader autograde``, or in a worker of
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from queue import Empty
 
+import nbformat
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
-from traitlets import Float
+from traitlets import Bool, Float, Unicode
 
+from ..checks._reference import CACHE_VARIABLE
 from ..notebook import ANSWER, OWN, SETUP, cell_kind
 
 RESTART_MESSAGE = "restarting it and re-running"
@@ -31,6 +36,41 @@ RESTART_MESSAGE = "restarting it and re-running"
 
 REPLAYED = (SETUP, ANSWER, OWN)
 """The kinds of cells re-run after a restart: every code cell but the test cells."""
+
+
+def demonstration_sources(notebook):
+    """The sources of a released notebook's demonstration cells: its unlocked code cells
+    without nbgrader metadata (``print(x.shape)``, a short training run to look at), which
+    call the student's functions to show what they do and decide no points.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> nb = new_notebook(cells=[new_code_cell("print(normalize(x).max())")])
+    >>> demonstration_sources(nb)
+    frozenset({'print(normalize(x).max())'})
+    """
+    return frozenset(
+        cell.source for cell in notebook.cells if cell_kind(cell) == OWN and cell.source.strip()
+    )
+
+
+def released_notebook(coursedir, resources):
+    """The released notebook that a submission was made from, or None where there is none.
+
+    It is ``<root>/<release_directory>/<assignment>/<notebook>.ipynb`` of the course that
+    nbgrader is grading (``exercises/`` here).
+    """
+    names = resources.get("nbgrader", {})
+    if not {"assignment", "notebook"} <= set(names):
+        return None
+    path = (
+        Path(coursedir.root)
+        / coursedir.release_directory
+        / names["assignment"]
+        / f"{names['notebook']}.ipynb"
+    )
+    return nbformat.read(path, as_version=4) if path.is_file() else None
 
 
 class RestartingExecute(Execute):
@@ -45,16 +85,57 @@ class RestartingExecute(Execute):
     so that the notebook goes on from the state it had before the hanging cell. The hanging
     cell scores 0 as before. A cell that kills the kernel (``os._exit``, a crash) gets an error
     output and the same restart, where nbgrader would stop grading the whole notebook.
+
+    A demonstration cell (see :func:`demonstration_sources`) that the student left exactly as
+    released is not run: it shows the student's functions at work (ex05's runs five seeds of
+    both activations, about half a minute) and no test cell reads what it computes; test
+    cells call the student's functions with the checks' own inputs. A cell the student wrote
+    or changed runs as always. ``skip_unchanged_demonstrations = False`` runs every cell.
     """
 
     interrupt_grace = Float(
         3.0, help="Seconds a kernel has to answer after a timed-out cell is interrupted."
     ).tag(config=True)
 
+    skip_unchanged_demonstrations = Bool(
+        True,
+        help="Skip the released notebook's demonstration cells that the student left unchanged.",
+    ).tag(config=True)
+
     def reset_execution_trackers(self):
         super().reset_execution_trackers()
         self._replay_sources = []
         self._kernel_hung = False
+
+    reference_cache = Unicode(
+        "grading/references",
+        help="Folder, relative to the course's root, where the grading kernels keep the "
+        "course's reference runs (mnist_course.checks._reference.stored); empty for none. "
+        "The environment variable MNIST_COURSE_REFERENCE_CACHE, where set, wins.",
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        from nbgrader.coursedir import CourseDirectory
+
+        self._skipped_sources = frozenset()
+        self._kernel_environment = None
+        if resources and "nbgrader" in resources:
+            coursedir = CourseDirectory(config=self.config)
+            if self.skip_unchanged_demonstrations:
+                released = released_notebook(coursedir, resources)
+                if released is not None:
+                    self._skipped_sources = demonstration_sources(released)
+            if self.reference_cache and CACHE_VARIABLE not in os.environ:
+                folder = str(Path(coursedir.root) / self.reference_cache)
+                self._kernel_environment = {**os.environ, CACHE_VARIABLE: folder}
+        return super().preprocess(nb, resources, km=km)
+
+    async def async_start_new_kernel(self, **kwargs):
+        if getattr(self, "_kernel_environment", None) is not None:
+            kwargs.setdefault("env", self._kernel_environment)
+        return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         reply = await super()._async_handle_timeout(timeout, cell)
@@ -79,6 +160,8 @@ class RestartingExecute(Execute):
         return False
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell_kind(cell) == OWN and cell.source in getattr(self, "_skipped_sources", ()):
+            return cell
         try:
             cell = await super().async_execute_cell(
                 cell, cell_index, execution_count, store_history

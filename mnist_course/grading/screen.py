@@ -49,8 +49,10 @@ def notebook_problems(folder, expected):
 TAMPERING = re.compile(
     r"\bimportlib\b|\bbuiltins\b|__import__|\bsys\.modules\b|\bmnist_course\.checks\b"
     r"|\b(?:np|numpy|keras|tf|tensorflow|mnist_course)(?:\.\w+)+\s*=(?!=)"
+    r"|\bMNIST_COURSE_REFERENCE_CACHE\b|\bgrading/references\b"
 )
-"""Code that has no place in an answer: it reaches the checks, the import system or a library."""
+"""Code that has no place in an answer: it reaches the checks, the import system or a library,
+or the course's stored reference runs (``grading/references/``)."""
 
 SCREENED = (ANSWER, OWN)
 """The kinds of cells screened: the student's code. nbgrader restores test and setup cells."""
