@@ -23,6 +23,7 @@ from mnist_course.sandbox import (
     bubblewrap_status,
     wire,
 )
+from mnist_course.sandbox.parent import bubblewrap_command
 
 BWRAP, WHY_NOT = bubblewrap_status()
 
@@ -481,3 +482,13 @@ def test_the_courses_own_train_runs_in_the_sandbox_and_the_parent_judges_the_mod
     assert len(history.history["loss"]) == 2 and trained.steps_per_execution == 1
     assert eager_loss(trained, x_train, y_train) < eager_loss(model, x_train, y_train)
     np.testing.assert_allclose(again.history["loss"], history.history["loss"], rtol=1e-6)
+
+
+def test_the_fresh_tmp_is_mounted_before_the_binds_so_a_course_under_tmp_stays_visible(tmp_path):
+    # a bind made before --tmpfs /tmp would vanish under it: a CI clone lives in /tmp
+    command = bubblewrap_command(tmp_path)
+    tmpfs = command.index("--tmpfs")
+    binds = [
+        i for i, word in enumerate(command) if word in ("--ro-bind", "--ro-bind-try", "--bind")
+    ]
+    assert binds and tmpfs < min(binds)

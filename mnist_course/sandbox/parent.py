@@ -92,6 +92,9 @@ def _read_only_paths():
 def bubblewrap_command(scratch, *, tmp_size=512 * 2**20):
     """bwrap's arguments (up to ``--``) for a child that sees only what it needs."""
     command = ["bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL"]
+    # the fresh /tmp first: a bind that came before it would be hidden under it (an
+    # environment or a course checked out under /tmp, as in a CI clone)
+    command += ["--dev", "/dev", "--proc", "/proc", "--size", str(tmp_size), "--tmpfs", "/tmp"]
     for path in SYSTEM:
         if os.path.islink(path):
             command += ["--symlink", os.readlink(path), path]
@@ -100,7 +103,6 @@ def bubblewrap_command(scratch, *, tmp_size=512 * 2**20):
     for path in ETC + _read_only_paths():
         command += ["--ro-bind-try", path, path]
     command += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
-    command += ["--dev", "/dev", "--proc", "/proc", "--size", str(tmp_size), "--tmpfs", "/tmp"]
     command += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"]
     return command
 
