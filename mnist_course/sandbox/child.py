@@ -15,7 +15,6 @@ here decides a grade.
 from __future__ import annotations
 
 import json
-import linecache
 import os
 import resource
 import signal
@@ -23,33 +22,10 @@ import sys
 import traceback
 import types
 
+from mnist_course._cells import Shell, TimeLimit, compile_cell, on_alarm
 from mnist_course.sandbox import wire
 
 CELL = "<cell {}>"
-
-
-class _TimeLimit(BaseException):
-    """Raised in a cell that runs past its time (not caught by ``except Exception``)."""
-
-
-def _on_alarm(signum, frame):
-    raise _TimeLimit
-
-
-class _Shell:
-    """Stands in for IPython's shell, so cells with magics (%matplotlib, !pip) still run."""
-
-    def run_line_magic(self, *args, **kwargs):
-        return None
-
-    def run_cell_magic(self, *args, **kwargs):
-        return None
-
-    def system(self, *args, **kwargs):
-        return None
-
-    def getoutput(self, *args, **kwargs):
-        return []
 
 
 def limit_resources(limits):
@@ -63,20 +39,8 @@ def limit_resources(limits):
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def python_source(source):
-    """The cell's source with IPython's magics turned into calls of ``get_ipython()``."""
-    if not any(line.lstrip().startswith(("%", "!")) for line in source.splitlines()):
-        return source
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    return TransformerManager().transform_cell(source)
-
-
 def _compile(index, source):
-    filename = CELL.format(index)
-    source = python_source(source)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return compile(source, filename, "exec")
+    return compile_cell(CELL.format(index), source)
 
 
 def where(error):
@@ -96,12 +60,12 @@ def where(error):
 def run_cells(cells, namespace, cell_timeout):
     """Run each cell's source in ``namespace``; return ``[(index, message)]`` of the failures."""
     errors = []
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
     for index, source in enumerate(cells):
         signal.setitimer(signal.ITIMER_REAL, cell_timeout)
         try:
             exec(_compile(index, source), namespace)
-        except _TimeLimit:
+        except TimeLimit:
             errors.append((index, f"did not finish within {cell_timeout:g} s"))
         except BaseException as error:  # the student's code may raise anything
             errors.append((index, f"{type(error).__name__}: {error}{where(error)}"))
@@ -188,7 +152,7 @@ def main(limits):
     header, blobs = wire.read_message(read, limit=limit)
     cells = wire.decode(header["value"], blobs)
     module = types.ModuleType("__main__")
-    module.__dict__.update(get_ipython=_Shell, display=lambda *args, **kwargs: None)
+    module.__dict__.update(get_ipython=Shell, display=lambda *args, **kwargs: None)
     sys.modules["__main__"] = module
     errors = run_cells(cells, module.__dict__, limits["cell_timeout"])
     write(_frames(kind="ready", value=[list(error) for error in errors]))

@@ -11,7 +11,6 @@ It never imports pytest: a worker starts for every notebook, and pytest is the p
 
 from __future__ import annotations
 
-import linecache
 import os
 import signal
 import sys
@@ -19,49 +18,14 @@ import traceback
 import types
 from pathlib import Path
 
+from mnist_course._cells import Shell, TimeLimit, compile_cell, on_alarm
 from mnist_course.checks import CheckFailed
 from mnist_course.notebook import read_notebook
 from mnist_course.selfcheck.results import Result, event_line, timeout_message
 
 
-class _TimeLimit(BaseException):
-    """Raised in the worker when a cell runs past its time limit (not caught by `except
-    Exception` in student code)."""
-
-
-def _on_alarm(signum, frame):
-    raise _TimeLimit
-
-
-class _Shell:
-    """Stands in for IPython's shell, so cells with magics (%matplotlib, !pip) still run."""
-
-    def run_line_magic(self, *args, **kwargs):
-        return None
-
-    def run_cell_magic(self, *args, **kwargs):
-        return None
-
-    def system(self, *args, **kwargs):
-        return None
-
-    def getoutput(self, *args, **kwargs):
-        return []
-
-
-def _python_source(source):
-    if not any(line.lstrip().startswith(("%", "!")) for line in source.splitlines()):
-        return source
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    return TransformerManager().transform_cell(source)
-
-
 def _compile(name, source):
-    filename = f"<{name}>"
-    source = _python_source(source)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return compile(source, filename, "exec")
+    return compile_cell(f"<{name}>", source)
 
 
 def _answer_frames(error):
@@ -114,7 +78,7 @@ def describe_error(error, cell_errors):
             f"not implemented yet: write the body of {function} in its answer cell "
             "(replace `raise NotImplementedError()`), then run pytest exercises again",
         )
-    if isinstance(error, _TimeLimit):
+    if isinstance(error, TimeLimit):
         return Result("timeout", "")  # the message is added by the caller, who knows the limit
     if isinstance(error, NameError) and cell_errors:
         earlier = "; ".join(f"{cell}: {message}" for cell, message in cell_errors)
@@ -155,9 +119,9 @@ def run_worker(notebook, results_file, timeout, grade_ids):
         out.flush()
 
     os.chdir(Path(notebook).resolve().parent)
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
     module = types.ModuleType("__main__")
-    module.__dict__.update(get_ipython=_Shell, display=lambda *args, **kwargs: None)
+    module.__dict__.update(get_ipython=Shell, display=lambda *args, **kwargs: None)
     namespace = module.__dict__
     cell_errors = []
 
@@ -172,7 +136,7 @@ def run_worker(notebook, results_file, timeout, grade_ids):
         emit("start", kind="cell", id=name)
         try:
             run(_compile(name, source))
-        except _TimeLimit:
+        except TimeLimit:
             cell_errors.append((name, f"did not finish within {timeout:g} s"))
         except BaseException as error:  # the student's code may raise anything
             cell_errors.append((name, f"{type(error).__name__}: {error}"))
