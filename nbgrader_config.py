@@ -27,17 +27,19 @@ c.CourseDirectory.db_url = os.environ.get("MNIST_COURSE_DB_URL") or (
     f"sqlite:///{os.path.join(root, 'grading', 'gradebook.db')}"
 )
 
-# A test cell may train a small model; 120 s covers it on a slow laptop (nbgrader's default is 30)
+# A student's cell, or one call of a student's function by a check, may train a small model;
+# 120 s covers it on a slow laptop (nbgrader's default is 30)
 c.Execute.timeout = 120
 # A submission whose cells hang still gets graded (0 for those cells) instead of failing
 c.Execute.raise_on_iopub_timeout = False
 # A deleted or stripped test cell is put back and graded rather than left for manual grading
 c.OverwriteCells.add_missing_cells = True
-# A cell that hangs costs only its own points: a kernel that ignores the interrupt (a loop
-# catching KeyboardInterrupt) or dies is restarted and the cells before it re-run
+# No kernel: the student's cells run in a contained child process, the test cells in nbgrader's
+# own process, calling the student's functions in the child (README: "What grading
+# guarantees"). A cell that hangs or crashes costs only the checks that needed it.
 # (nbgrader 0.9.6's default list, with Execute replaced)
 c.Autograde.autograde_preprocessors = [
-    "mnist_course.grading.preprocessors.RestartingExecute",
+    "mnist_course.grading.preprocessors.GradeOutside",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

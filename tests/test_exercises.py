@@ -133,20 +133,20 @@ def test_nbgrader_config_puts_everything_grading_makes_under_grading():
     assert config.Execute.raise_on_iopub_timeout is False
     assert config.OverwriteCells.add_missing_cells is True
     assert config.ZipCollectApp.downloaded_directory == "grading/downloaded"
-    # feedback hides hidden tests (the course's subclass also trims tracebacks), and a
-    # hanging cell is graded by the executor that restarts a stuck kernel
+    # feedback hides hidden tests (the course's subclass also trims tracebacks), and the
+    # notebook is run by the preprocessor that keeps the checks out of the student's process
     preprocessors = "mnist_course.grading.preprocessors"
     assert f"{preprocessors}.ClearHiddenTestsAndTracebacks" in (
         config.GenerateFeedback.preprocessors
     )
-    assert config.Autograde.autograde_preprocessors[0] == f"{preprocessors}.RestartingExecute"
+    assert config.Autograde.autograde_preprocessors[0] == f"{preprocessors}.GradeOutside"
     from nbgrader.preprocessors import ClearHiddenTests, Execute
 
     from mnist_course.grading.preprocessors import (
         ClearHiddenTestsAndTracebacks,
-        RestartingExecute,
+        GradeOutside,
     )
 
     assert issubclass(ClearHiddenTestsAndTracebacks, ClearHiddenTests)
-    assert issubclass(RestartingExecute, Execute)
+    assert issubclass(GradeOutside, Execute)
     assert "/grading/" in (ROOT / ".gitignore").read_text().splitlines()

@@ -25,7 +25,12 @@ from .autograde import (
     shard_students,
     stopped_half_way,
 )
-from .preprocessors import RESTART_MESSAGE, ClearHiddenTestsAndTracebacks, RestartingExecute
+from .preprocessors import (
+    RESTART_MESSAGE,
+    TIMEOUT_MESSAGE,
+    ClearHiddenTestsAndTracebacks,
+    GradeOutside,
+)
 from .screen import notebook_problems, tampering
 
 __all__ = [
@@ -36,7 +41,8 @@ __all__ = [
     "ClearHiddenTestsAndTracebacks",
     "GradingError",
     "GradingPool",
-    "RestartingExecute",
+    "GradeOutside",
+    "TIMEOUT_MESSAGE",
     "StudentResult",
     "autograde_class",
     "autograde_student",

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
-from .preprocessors import RESTART_MESSAGE
+from .preprocessors import RESTART_MESSAGE, TIMEOUT_MESSAGE
 from .screen import notebook_problems, tampering
 
 DB_URL_VARIABLE = "MNIST_COURSE_DB_URL"
@@ -365,12 +365,12 @@ def read_outcome(student, returncode, output):
     missing_cells = re.findall(r"Missing grade cell (\S+) encountered", output)
     if missing_cells:
         result.notes.append(f"test cells put back: {', '.join(missing_cells)}")
-    timeouts = output.count("Timeout waiting for execute reply")
+    timeouts = output.count(TIMEOUT_MESSAGE)
     if timeouts:
-        result.notes.append(f"{timeouts} cell(s) ran past the timeout and scored 0")
+        result.notes.append(f"{timeouts} cell(s) ran past the timeout and were stopped")
     restarts = output.count(RESTART_MESSAGE)
     if restarts:
-        result.notes.append(f"kernel restarted {restarts} time(s) after a hang")
+        result.notes.append(f"the student's process died {restarts} time(s) and was restarted")
     return result
 
 

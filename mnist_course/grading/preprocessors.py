@@ -4,10 +4,9 @@ nbgrader_config.py names them, and nbgrader loads and runs them while it grades 
 or writes its feedback (in ``nbgrader autograde``, or in a worker of
 :class:`mnist_course.grading.autograde.GradingPool`):
 
-- :class:`RestartingExecute`, nbgrader's ``Execute`` that restarts a kernel which a timed-out
-  cell keeps busy (a loop that catches ``KeyboardInterrupt``), so that the hang costs only the
-  points of the cells that hang, and skips the course's demonstration cells that the student
-  left as released (they call the student's functions to show them, and decide no points);
+- :class:`GradeOutside`, in place of nbgrader's ``Execute``: the student's cells run in a
+  contained child process, the test cells here, so the points are decided by code that runs
+  in no process that ran the student's code, and no test (hidden or visible) enters one;
 - :class:`ClearHiddenTestsAndTracebacks`, nbgrader's ``ClearHiddenTests`` that also shortens
   the traceback of a test cell with hidden tests, which would otherwise print them in the
   feedback.
@@ -18,24 +17,21 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from queue import Empty
 
 import nbformat
-from jupyter_core.utils import ensure_async
-from nbclient.exceptions import DeadKernelError
-from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets import Bool, Float, Unicode
 
 from ..checks._reference import CACHE_VARIABLE
-from ..notebook import ANSWER, OWN, SETUP, cell_kind
+from ..notebook import OWN, TEST, cell_kind
+from ..sandbox.parent import GiB
 
-RESTART_MESSAGE = "restarting it and re-running"
-"""Part of the log line :class:`RestartingExecute` writes when it restarts a kernel."""
+TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
+"""Part of the log line :class:`GradeOutside` writes for a cell or call that timed out."""
 
-REPLAYED = (SETUP, ANSWER, OWN)
-"""The kinds of cells re-run after a restart: every code cell but the test cells."""
+RESTART_MESSAGE = "the student's process was started again"
+"""Part of the log line :class:`GradeOutside` writes when the student's process had died."""
 
 
 def demonstration_sources(notebook):
@@ -73,138 +69,154 @@ def released_notebook(coursedir, resources):
     return nbformat.read(path, as_version=4) if path.is_file() else None
 
 
-class RestartingExecute(Execute):
-    """nbgrader's ``Execute`` for which a hanging cell, or one that kills the kernel, costs
-    only its own points.
+class GradeOutside(Execute):
+    """Grade a notebook without a kernel: the student's cells run in a contained child
+    process, the test cells in nbgrader's process (:class:`mnist_course.sandbox.NotebookRun`).
 
-    When a cell runs past ``Execute.timeout``, nbgrader interrupts the kernel and goes on. A
-    loop that catches ``KeyboardInterrupt`` (or ``BaseException``) ignores the interrupt, so
-    the kernel stays busy and every later cell times out too. This preprocessor checks whether
-    the kernel answers within ``interrupt_grace`` seconds of the interrupt; if not, it
-    restarts the kernel and re-runs, silently, the cells that had finished, except test cells,
-    so that the notebook goes on from the state it had before the hanging cell. The hanging
-    cell scores 0 as before. A cell that kills the kernel (``os._exit``, a crash) gets an error
-    output and the same restart, where nbgrader would stop grading the whole notebook.
+    Code cells run in order. Setup, answer and own cells run in the student's process (under
+    bubblewrap where it works, rlimits always); each test cell runs here, as the gradebook
+    holds it (hidden tests included), with the student's functions called in that process and
+    their results read back as data. So nothing the student's code does in its own process
+    (an IPython hook, a patched numpy, a replaced check) changes how a check judges, and no
+    test source, hidden or visible, ever reaches the student's process. A cell in the
+    notebook that claims to be a test cell but is not one of the gradebook's is not run.
+
+    Each test cell gets its outputs: what the check printed and, when it failed, an error
+    (``CheckFailed: ...``), which nbgrader scores as 0. A student's cell that raised gets its
+    error too, so the feedback says which cell did not run. A cell or a call that runs past
+    ``Execute.timeout`` is stopped (the student's process is killed and the next call starts
+    it again, re-running the cells so far); it costs the checks that needed it.
 
     A demonstration cell (see :func:`demonstration_sources`) that the student left exactly as
-    released is not run: it shows the student's functions at work (ex05's runs five seeds of
-    both activations, about half a minute) and no test cell reads what it computes; test
-    cells call the student's functions with the checks' own inputs. A cell the student wrote
-    or changed runs as always. ``skip_unchanged_demonstrations = False`` runs every cell.
+    released is not run: it shows the student's functions at work and no test cell reads what
+    it computes. ``skip_unchanged_demonstrations = False`` runs every cell.
     """
-
-    interrupt_grace = Float(
-        3.0, help="Seconds a kernel has to answer after a timed-out cell is interrupted."
-    ).tag(config=True)
 
     skip_unchanged_demonstrations = Bool(
         True,
         help="Skip the released notebook's demonstration cells that the student left unchanged.",
     ).tag(config=True)
 
-    def reset_execution_trackers(self):
-        super().reset_execution_trackers()
-        self._replay_sources = []
-        self._kernel_hung = False
-
     reference_cache = Unicode(
         "grading/references",
-        help="Folder, relative to the course's root, where the grading kernels keep the "
-        "course's reference runs (mnist_course.checks._reference.stored); empty for none. "
-        "The environment variable MNIST_COURSE_REFERENCE_CACHE, where set, wins.",
+        help="Folder, relative to the course's root, where the checks keep the course's "
+        "reference runs (mnist_course.checks._reference.stored); empty for none. The "
+        "environment variable MNIST_COURSE_REFERENCE_CACHE, where set, wins.",
     ).tag(config=True)
+
+    sandbox = Unicode(
+        "auto",
+        help="How the student's process is contained: 'auto' (bubblewrap where it works, "
+        "else rlimits only, said in the log), 'bubblewrap' (required) or 'rlimits'.",
+    ).tag(config=True)
+
+    memory_gib = Float(4.0, help="GiB of address space the student's process may use.").tag(
+        config=True
+    )
 
     def preprocess(self, nb, resources=None, km=None):
         from nbgrader.coursedir import CourseDirectory
 
-        self._skipped_sources = frozenset()
-        self._kernel_environment = None
-        if resources and "nbgrader" in resources:
-            coursedir = CourseDirectory(config=self.config)
+        from ..sandbox.grader import NotebookRun
+
+        resources = resources if resources is not None else {}
+        skipped = frozenset()
+        coursedir = CourseDirectory(config=self.config)
+        if "nbgrader" in resources:
             if self.skip_unchanged_demonstrations:
                 released = released_notebook(coursedir, resources)
                 if released is not None:
-                    self._skipped_sources = demonstration_sources(released)
+                    skipped = demonstration_sources(released)
             if self.reference_cache and CACHE_VARIABLE not in os.environ:
-                folder = str(Path(coursedir.root) / self.reference_cache)
-                self._kernel_environment = {**os.environ, CACHE_VARIABLE: folder}
-        return super().preprocess(nb, resources, km=km)
+                os.environ[CACHE_VARIABLE] = str(Path(coursedir.root) / self.reference_cache)
+        tests = self._gradebook_tests(resources)
+        with NotebookRun(
+            timeout=self.timeout or 120, sandbox=self.sandbox, memory=int(self.memory_gib * GiB)
+        ) as run:
+            self.log.info("The student's code runs contained by %s", run.containment)
+            pending = []
+            for cell in nb.cells:
+                if cell.cell_type != "code":
+                    continue
+                kind = cell_kind(cell)
+                if kind == TEST:
+                    self._run_student_cells(run, pending)
+                    pending = []
+                    self._run_test_cell(run, cell, tests)
+                elif kind == OWN and cell.source in skipped:
+                    cell.outputs = []
+                elif cell.source.strip():
+                    pending.append(cell)
+            self._run_student_cells(run, pending)
+        return nb, resources
 
-    async def async_start_new_kernel(self, **kwargs):
-        if getattr(self, "_kernel_environment", None) is not None:
-            kwargs.setdefault("env", self._kernel_environment)
-        return await super().async_start_new_kernel(**kwargs)
+    def _gradebook_tests(self, resources):
+        """``{grade_id: source}`` of the gradebook's test cells, or None outside nbgrader."""
+        names = resources.get("nbgrader", {})
+        if not {"db_url", "notebook", "assignment"} <= set(names):
+            return None
+        from nbgrader.api import Gradebook
 
-    start_new_kernel = run_sync(async_start_new_kernel)
+        with Gradebook(names["db_url"]) as gradebook:
+            source = gradebook.find_notebook(names["notebook"], names["assignment"])
+            graded = {cell.name for cell in source.grade_cells}
+            solutions = {cell.name for cell in source.solution_cells}
+            return {
+                cell.name: cell.source
+                for cell in source.source_cells
+                if cell.name in graded and cell.name not in solutions
+            }
 
-    async def _async_handle_timeout(self, timeout, cell=None):
-        reply = await super()._async_handle_timeout(timeout, cell)
-        if not await self._kernel_answers(self.interrupt_grace):
-            self._kernel_hung = True
-        return reply
+    def _run_student_cells(self, run, cells):
+        if not cells:
+            return
+        for cell, result in zip(cells, run.student_cells([c.source for c in cells]), strict=True):
+            self._log_stop(cell.metadata.get("nbgrader", {}).get("grade_id", "(own)"), result)
+            cell.outputs = _outputs(result)
 
-    async def _kernel_answers(self, seconds):
-        """Whether the kernel replies to a kernel_info request within ``seconds``."""
-        msg_id = await ensure_async(self.kc.kernel_info())
-        return await self._reply_arrives(msg_id, seconds)
-
-    async def _reply_arrives(self, msg_id, seconds):
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=left))
-            except Empty:
-                return False
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return True
-        return False
-
-    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        if cell_kind(cell) == OWN and cell.source in getattr(self, "_skipped_sources", ()):
-            return cell
-        try:
-            cell = await super().async_execute_cell(
-                cell, cell_index, execution_count, store_history
-            )
-        except DeadKernelError:
-            cell.outputs.append(
-                new_output(
-                    "error",
-                    ename="DeadKernelError",
-                    evalue="the kernel died while running this cell",
-                    traceback=["DeadKernelError: the kernel died while running this cell"],
-                )
-            )
-            await self._restart_and_replay(cell_index, "died")
-            return cell
-        if self._kernel_hung:
-            self._kernel_hung = False
-            await self._restart_and_replay(cell_index, "did not stop when interrupted")
-        elif cell_kind(cell) in REPLAYED and cell.source.strip():
-            self._replay_sources.append(cell.source)
-        return cell
-
-    execute_cell = run_sync(async_execute_cell)
-
-    async def _restart_and_replay(self, cell_index, why):
-        self.log.error(
-            "The kernel %s (cell %d): %s the %d cells before it",
-            why,
-            cell_index,
-            RESTART_MESSAGE,
-            len(self._replay_sources),
+    def _run_test_cell(self, run, cell, tests):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if tests is None:
+            source = cell.source
+        elif grade_id in tests:
+            source = tests[grade_id]
+        else:
+            self.log.error("Cell %r is not a test cell of this exercise: not run", grade_id)
+            cell.outputs = [_error("NotATestCell", "this cell is not one of the exercise's tests")]
+            return
+        started = time.monotonic()
+        result = run.test_cell(source)
+        self.log.info(
+            "Test cell %s: %s (%.1f s)",
+            grade_id,
+            "passed" if result.passed else f"failed ({result.error[0]})",
+            time.monotonic() - started,
         )
-        await ensure_async(self.km.restart_kernel(now=True))
-        await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
-        for source in self._replay_sources:
-            msg_id = await ensure_async(
-                self.kc.execute(source, silent=True, store_history=False, stop_on_error=False)
-            )
-            if not await self._reply_arrives(msg_id, self.timeout or 30):
-                self.log.error("A cell hung again while re-running; restarting without it")
-                await ensure_async(self.km.restart_kernel(now=True))
-                await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
-                return
+        self._log_stop(grade_id, result)
+        cell.outputs = _outputs(result)
+
+    def _log_stop(self, name, result):
+        """Say in the log when the student's code ran past its time or its process died."""
+        if result.error is None:
+            return
+        kind, message = result.error
+        if kind in ("CallTimedOut", "TimeoutError"):
+            self.log.error("Cell %s %s: %s", name, TIMEOUT_MESSAGE, message)
+        elif kind == "ProcessDied":
+            self.log.error("Cell %s: %s; %s", name, message, RESTART_MESSAGE)
+
+
+def _error(name, message):
+    return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
+
+
+def _outputs(result):
+    outputs = []
+    if result.output:
+        outputs.append(new_output("stream", name="stdout", text=result.output))
+    if result.error is not None:
+        outputs.append(_error(*result.error))
+    return outputs
 
 
 class ClearHiddenTestsAndTracebacks(ClearHiddenTests):

@@ -57,33 +57,118 @@ def where(error):
     return f" (in {frame.name}(), cell {cell}, line {frame.lineno}: {(frame.line or '').strip()})"
 
 
-def run_cells(cells, namespace, cell_timeout):
-    """Run each cell's source in ``namespace``; return ``[(index, message)]`` of the failures."""
+OUTPUT_LIMIT = 20_000
+"""Characters of a cell's printed output kept for the grader's copy of the notebook."""
+
+
+class CellOutput:
+    """Where ``print`` writes while a cell runs: the first ``OUTPUT_LIMIT`` characters kept."""
+
+    def __init__(self):
+        self.parts, self.size = [], 0
+
+    def write(self, text):
+        text = str(text)
+        if self.size < OUTPUT_LIMIT:
+            self.parts.append(text[: OUTPUT_LIMIT - self.size])
+        self.size += len(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def text(self):
+        more = self.size - OUTPUT_LIMIT
+        return "".join(self.parts) + (f"\n... ({more} more characters)" if more > 0 else "")
+
+
+def run_cells(cells, namespace, cell_timeout, *, first=0, outputs=None):
+    """Run each cell's source in ``namespace``; return ``[(index, message)]`` of the failures.
+
+    Cells are numbered from ``first``; with ``outputs`` (a list), what each cell printed is
+    appended to it.
+    """
     errors = []
     signal.signal(signal.SIGALRM, on_alarm)
-    for index, source in enumerate(cells):
+    for index, source in enumerate(cells, start=first):
+        captured = CellOutput()
+        saved = sys.stdout, sys.stderr
+        if outputs is not None:
+            sys.stdout = sys.stderr = captured
         signal.setitimer(signal.ITIMER_REAL, cell_timeout)
         try:
             exec(_compile(index, source), namespace)
         except TimeLimit:
             errors.append((index, f"did not finish within {cell_timeout:g} s"))
         except BaseException as error:  # the student's code may raise anything
-            errors.append((index, f"{type(error).__name__}: {error}{where(error)}"))
+            errors.append((index, f"{type(error).__name__}: {_text(error)}{where(error)}"))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout, sys.stderr = saved
+        if outputs is not None:
+            outputs.append(captured.text())
     return errors
 
 
-def serve(read, write, namespace, scratch, limit):
-    """Answer calls until the parent closes the pipe or asks to stop."""
+def names(namespace):
+    """The names the cells defined, each ``"function"`` (callable, not a class) or ``"value"``."""
+    found = {}
+    for name, value in list(namespace.items()):
+        if name.startswith("__"):
+            continue
+        try:
+            if isinstance(value, types.ModuleType):
+                continue
+            found[name] = "function" if callable(value) and not isinstance(value, type) else "value"
+        except BaseException:  # a value whose __class__ lies may raise anything
+            continue
+    return found
+
+
+def ran(cells, namespace, cell_timeout, first):
+    """Run cells and describe what happened: the ``ready`` message, as bytes."""
+    outputs = []
+    errors = run_cells(cells, namespace, cell_timeout, first=first, outputs=outputs)
+    return _frames(
+        kind="ready",
+        value=[list(error) for error in errors],
+        outputs=outputs,
+        names=names(namespace),
+    )
+
+
+def serve(read, write, namespace, scratch, limit, cell_timeout, count):
+    """Answer calls (and run more cells) until the parent closes the pipe or asks to stop."""
     while True:
         try:
             header, blobs = wire.read_message(read, limit=limit)
         except EOFError:
             return
-        if header.get("kind") != "call":
+        kind = header.get("kind")
+        if kind == "cells":
+            cells = wire.decode(header["value"], blobs)
+            write(ran(cells, namespace, cell_timeout, count))
+            count += len(cells)
+        elif kind == "value":
+            write(_value(header["name"], namespace, scratch, limit))
+        elif kind == "call":
+            write(_answer(header, blobs, namespace, scratch, limit))
+        else:
             return
-        write(_answer(header, blobs, namespace, scratch, limit))
+
+
+def _value(name, namespace, scratch, limit):
+    if name not in namespace:
+        return _frames(kind="missing", message=f"the notebook defines no {name}")
+    try:
+        return _frames(kind="result", value=namespace[name], scratch=scratch, limit=limit)
+    except wire.UnsupportedValue as error:
+        return _frames(kind="refused", message=f"{name} {error}")
+    except Exception as error:
+        return _frames(kind="refused", message=f"{name} cannot be sent: {error}")
 
 
 def _answer(header, blobs, namespace, scratch, limit):
@@ -101,7 +186,13 @@ def _answer(header, blobs, namespace, scratch, limit):
     except wire.ProtocolError as error:
         return _frames(kind="refused", message=f"the arguments of {name}() were refused: {error}")
     try:
-        result = function(*args, **kwargs)
+        if header.get("sealed_test_set"):
+            from mnist_course.checks.ex07_overfitting import sealed_test_set
+
+            with sealed_test_set(function, str(header["sealed_test_set"])):
+                result = function(*args, **kwargs)
+        else:
+            result = function(*args, **kwargs)
     except BaseException as error:  # the student's code may raise anything
         return _frames(
             kind="raised", type=type(error).__name__, message=_text(error)[:4000] + where(error)
@@ -154,9 +245,8 @@ def main(limits):
     module = types.ModuleType("__main__")
     module.__dict__.update(get_ipython=Shell, display=lambda *args, **kwargs: None)
     sys.modules["__main__"] = module
-    errors = run_cells(cells, module.__dict__, limits["cell_timeout"])
-    write(_frames(kind="ready", value=[list(error) for error in errors]))
-    serve(read, write, module.__dict__, scratch, limit)
+    write(ran(cells, module.__dict__, limits["cell_timeout"], 0))
+    serve(read, write, module.__dict__, scratch, limit, limits["cell_timeout"], len(cells))
 
 
 if __name__ == "__main__":

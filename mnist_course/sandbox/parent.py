@@ -195,6 +195,8 @@ class StudentProcess:
         self.max_message = max_message
         self.limits = {"memory": memory, "cpu_seconds": cpu_seconds, "file_size": file_size}
         self.cell_errors = []
+        self.cell_outputs = []
+        self.names = {}
         if sandbox not in ("auto", BUBBLEWRAP, "rlimits"):
             raise ValueError(f"sandbox={sandbox!r}; expected 'auto', 'bubblewrap' or 'rlimits'")
         works, reason = bubblewrap_status() if sandbox != "rlimits" else (False, "asked for")
@@ -236,10 +238,63 @@ class StudentProcess:
         """
         return self._call(name, args, kwargs, arguments=False)
 
+    def call_sealed(self, name, call, /, *args, **kwargs):
+        """Like :meth:`call`, with the test set out of the function's reach while it runs
+        (exercise 7's ``sealed_test_set``, applied in the child; ``call`` names the call in
+        the message). The seal is advice for the student, not a defence: what the function
+        returns is judged here either way."""
+        return self._call(name, args, kwargs, arguments=False, sealed_test_set=str(call))
+
     def call_with_arguments(self, name, /, *args, **kwargs):
         """Like :meth:`call`, but return ``(result, args, kwargs)`` as they are after the call:
         a model passed in comes back as the function left it (trained, compiled, ...)."""
         return self._call(name, args, kwargs, arguments=True)
+
+    def run_cells(self, cells):
+        """Run more cells after those run so far, in the same namespace (as a kernel would).
+
+        Returns ``(errors, outputs)`` for these cells only: ``errors`` as in
+        :attr:`cell_errors` (numbered among all the cells), ``outputs`` what each printed.
+        After a restart (a call that timed out or crashed), all the cells run again.
+        """
+        cells = list(cells)
+        first = len(self.cells)
+        self.cells += cells
+        if self._process is None:
+            self._start()
+            errors = [error for error in self.cell_errors if error[0] is None or error[0] >= first]
+            return errors, self.cell_outputs[first:]
+        deadline = time.monotonic() + self.start_timeout
+        errors, outputs = self._exchange_cells(cells, deadline, kind="cells")
+        self.cell_errors += errors
+        self.cell_outputs += outputs
+        return errors, outputs
+
+    def value(self, name):
+        """The value the cells bound to ``name``, as data (NoSuchFunction if there is none)."""
+        if self._process is None:
+            self._start()
+        deadline = time.monotonic() + self.timeout
+        try:
+            self._send(*wire.encode(None), deadline, kind="value", name=name)
+            header, blobs = self._receive(deadline)
+        except TimeoutError:
+            self._kill()
+            raise CallTimedOut(f"reading {name} took longer than {self.timeout:g} s") from None
+        except (EOFError, BrokenPipeError):
+            raise ProcessDied(f"reading {name} {self._death()}") from None
+        except wire.ProtocolError as error:
+            self._kill()
+            raise RefusedValue(f"{name} is what the checks cannot read: {error}") from None
+        kind, message = header.get("kind"), str(header.get("message", ""))[:4000]
+        if kind == "missing":
+            raise NoSuchFunction(message)
+        if kind != "result":
+            raise RefusedValue(message or f"{name} could not be read")
+        try:
+            return wire.decode(header["value"], blobs, scratch=self._folder)
+        except wire.ProtocolError as error:
+            raise RefusedValue(f"{name} is what the checks cannot read: {error}") from None
 
     def output(self, limit=4000):
         """The end of what the child printed (its stdout and stderr)."""
@@ -248,7 +303,7 @@ class StudentProcess:
             log.seek(max(0, path.stat().st_size - limit))
             return log.read().decode(errors="replace")
 
-    def _call(self, name, args, kwargs, *, arguments):
+    def _call(self, name, args, kwargs, *, arguments, **options):
         if self._process is None:
             self._start()
         tree, blobs = wire.encode(
@@ -256,7 +311,9 @@ class StudentProcess:
         )
         deadline = time.monotonic() + self.timeout
         try:
-            self._send(tree, blobs, deadline, kind="call", name=name, arguments=arguments)
+            self._send(
+                tree, blobs, deadline, kind="call", name=name, arguments=arguments, **options
+            )
             header, blobs = self._receive(deadline)
         except TimeoutError:
             self._kill()
@@ -306,8 +363,12 @@ class StudentProcess:
         for stream in (self._process.stdin, self._process.stdout):
             os.set_blocking(stream.fileno(), False)
         deadline = time.monotonic() + self.start_timeout
+        self.cell_errors, self.cell_outputs = self._exchange_cells(self.cells, deadline)
+
+    def _exchange_cells(self, cells, deadline, kind="cells"):
+        """Send cells to run; return their ``(errors, outputs)`` and keep the names defined."""
         try:
-            self._send(*wire.encode(self.cells), deadline, kind="cells")
+            self._send(*wire.encode(cells), deadline, kind=kind)
             header, blobs = self._receive(deadline)
         except TimeoutError:
             self._kill()
@@ -320,10 +381,20 @@ class StudentProcess:
             self._kill()
             raise RefusedValue(f"the notebook's cells sent what cannot be read: {error}") from None
         errors = wire.decode(header["value"], blobs) if header.get("kind") == "ready" else None
-        if not isinstance(errors, list) or not all(isinstance(e, list) for e in errors):
+        outputs, names = header.get("outputs"), header.get("names")
+        if (
+            not isinstance(errors, list)
+            or not all(isinstance(e, list) and len(e) == 2 for e in errors)
+            or not isinstance(outputs, list)
+            or not all(isinstance(text, str) for text in outputs)
+            or not isinstance(names, dict)
+        ):
             self._kill()
-            raise RefusedValue("the notebook's cells sent an unexpected answer on start")
-        self.cell_errors = [tuple(error) for error in errors]
+            raise RefusedValue("the notebook's cells sent an unexpected answer")
+        self.names = {str(name): str(kind) for name, kind in names.items()}
+        outputs = [text[:30_000] for text in outputs[: len(cells)]]
+        outputs += [""] * (len(cells) - len(outputs))
+        return [tuple(error) for error in errors], outputs
 
     def _send(self, tree, blobs, deadline, **header):
         fd = self._process.stdin.fileno()
