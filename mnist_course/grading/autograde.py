@@ -350,6 +350,9 @@ def read_outcome(student, returncode, output):
     'skipped'
     >>> read_outcome("eve", 1, "[AutogradeApp | ERROR] No notebooks found, ...").notes
     ['No notebooks found, ...']
+    >>> read_outcome("ann", 0, "[INFO] The student's code runs contained by rlimits only "
+    ...     "(bubblewrap not found)").notes
+    ["the student's code ran with rlimits only (bubblewrap not found), not in a sandbox"]
     """
     if returncode == 0:
         status = "skipped" if "Skipping existing assignment" in output else "graded"
@@ -368,6 +371,11 @@ def read_outcome(student, returncode, output):
     timeouts = output.count(TIMEOUT_MESSAGE)
     if timeouts:
         result.notes.append(f"{timeouts} cell(s) ran past the timeout and were stopped")
+    containment = re.search(r"The student's code runs contained by rlimits only \((.*)\)", output)
+    if containment:
+        result.notes.append(
+            f"the student's code ran with rlimits only ({containment.group(1)}), not in a sandbox"
+        )
     restarts = output.count(RESTART_MESSAGE)
     if restarts:
         result.notes.append(f"the student's process died {restarts} time(s) and was restarted")

@@ -23,6 +23,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets import Bool, Float, Unicode
 
+from .._quiet import ONE_THREAD
 from ..checks._reference import CACHE_VARIABLE
 from ..notebook import OWN, TEST, cell_kind
 from ..sandbox.parent import GiB
@@ -120,6 +121,10 @@ class GradeOutside(Execute):
         from ..sandbox.grader import NotebookRun
 
         resources = resources if resources is not None else {}
+        # The checks' reference runs train here, the student's runs in the child, which always
+        # has one TensorFlow thread: the same here (before TensorFlow starts in this process),
+        # or a run compared with the course's would differ in its last digits
+        os.environ.update(ONE_THREAD)
         skipped = frozenset()
         coursedir = CourseDirectory(config=self.config)
         if "nbgrader" in resources:
