@@ -95,7 +95,18 @@ class StudentFunction:
     def __init__(self, process, name):
         self._process = process
         self._sealed = None
+        self._seeds = None
         self.__name__ = self.__qualname__ = name
+
+    @contextlib.contextmanager
+    def recording_seeds(self):
+        """While the block runs, record the seeds each call passes to the course's build_mlp
+        and train in the child; yields the list of ``(function name, seed)``."""
+        self._seeds = []
+        try:
+            yield self._seeds
+        finally:
+            self._seeds = None
 
     @contextlib.contextmanager
     def sealed_test_set(self, call):
@@ -116,6 +127,10 @@ class StudentFunction:
             isinstance(value, model) for value in (*args, *kwargs.values())
         )
         try:
+            if self._seeds is not None:
+                result, seeds = self._process.call_recording_seeds(self.__name__, *args, **kwargs)
+                self._seeds.extend(seeds)
+                return result
             if self._sealed is not None:
                 return self._process.call_sealed(self.__name__, self._sealed, *args, **kwargs)
             if not passes_model:

@@ -245,6 +245,16 @@ class StudentProcess:
         returns is judged here either way."""
         return self._call(name, args, kwargs, arguments=False, sealed_test_set=str(call))
 
+    def call_recording_seeds(self, name, /, *args, **kwargs):
+        """Like :meth:`call`, and record the ``seed`` of each call the function makes to the
+        course's ``build_mlp`` and ``train`` (exercise 5's ``_seeds_passed``, in the child).
+        Returns ``(result, [(function name, seed), ...])``. The record is the child's word:
+        a check may use it to explain a failure, never to pass one."""
+        result, seeds = self._call(name, args, kwargs, arguments=False, record_seeds=True)
+        if not isinstance(seeds, list):
+            raise RefusedValue(f"{name}() sent back an unreadable record of its seeds")
+        return result, [tuple(item) for item in seeds if isinstance(item, tuple | list)]
+
     def call_with_arguments(self, name, /, *args, **kwargs):
         """Like :meth:`call`, but return ``(result, args, kwargs)`` as they are after the call:
         a model passed in comes back as the function left it (trained, compiled, ...)."""
