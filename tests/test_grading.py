@@ -209,16 +209,16 @@ def test_a_failed_run_reports_nbgrader_reason_and_keeps_its_log(course):
     output = (
         "[ERROR] There was an error processing assignment: x\n"
         "[ERROR] Traceback (most recent call last):\n"
-        "[ERROR] Kernel died while waiting for execute reply.\n"
+        "[ERROR] RuntimeError: sandbox='bubblewrap' but bubblewrap not found\n"
         "[ERROR] Please see the the above traceback for details\n"
     )
     [result] = grading.autograde_class(
         "ps1", root=course, grader=FakeNbgrader({"alice": [(1, output)]})
     )
     assert result.status == "failed"
-    assert result.notes == ["Kernel died while waiting for execute reply."]
+    assert result.notes == ["RuntimeError: sandbox='bubblewrap' but bubblewrap not found"]
     assert result.log == course / "grading" / "logs" / "ps1" / "alice.log"
-    assert "Kernel died" in result.log.read_text()
+    assert "bubblewrap not found" in result.log.read_text()
     assert "nbgrader's log: " in cli.format_result(result)
 
 
@@ -296,17 +296,22 @@ def test_scores_are_read_from_the_gradebook(course):
 
 
 def test_the_log_of_a_run_is_summarised_in_notes():
+    """The lines GradeOutside logs when the student's code ran too long or its process died."""
     output = (
         "[AutogradeApp | WARNING] Missing grade cell test_one_hot encountered, adding to notebook\n"
-        "[AutogradeApp | ERROR] Timeout waiting for execute reply (20s).\n"
-        f"[AutogradeApp | ERROR] The kernel died (cell 9): {grading.RESTART_MESSAGE} the 4 cells\n"
+        f"[AutogradeApp | ERROR] Cell normalize {grading.TIMEOUT_MESSAGE}: normalize() took "
+        "longer than 15 s and was stopped\n"
+        f"[AutogradeApp | ERROR] Cell test_normalize {grading.TIMEOUT_MESSAGE}: normalize() "
+        "took longer than 15 s and was stopped\n"
+        "[AutogradeApp | ERROR] Cell test_one_hot: one_hot() stopped the student's process "
+        f"(exit code 1); {grading.RESTART_MESSAGE}\n"
     )
     result = grading.read_outcome("alice", 0, output)
     assert result.status == "graded"
     assert result.notes == [
         "test cells put back: test_one_hot",
-        "1 cell(s) ran past the timeout and scored 0",
-        "kernel restarted 1 time(s) after a hang",
+        "2 cell(s) ran past the timeout and were stopped",
+        "the student's process died 1 time(s) and was restarted",
     ]
 
 
@@ -459,64 +464,96 @@ def test_feedback_shows_no_hidden_test_even_in_a_traceback():
 
 HANG = "while True:\n    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"
 
+SETUP = {"nbgrader": {"grade_id": "setup", "locked": True, "grade": False, "solution": False}}
 
-@pytest.mark.notebooks
-def test_a_cell_that_ignores_the_interrupt_or_kills_the_kernel_costs_only_itself():
-    cells = [
-        new_code_cell("import time\nstate = 41"),
-        new_code_cell(HANG),
-        new_code_cell("print(state + 1)"),
-        new_code_cell("def loop():\n" + "\n".join("    " + line for line in HANG.splitlines())),
-        new_code_cell("loop()"),
-        new_code_cell("print(state + 2)"),
-        new_code_cell("import os\nos._exit(1)"),
-        new_code_cell("print(state + 3)"),
+
+def answer_cell(source, grade_id):
+    """An answer cell (``solution: true``) with ``source``."""
+    meta = {"nbgrader": {"grade_id": grade_id, "solution": True, "grade": False, "locked": False}}
+    return new_code_cell(source, metadata=meta)
+
+
+def check_cell(source, grade_id, points=1):
+    """A locked test cell (``grade: true``) worth ``points``."""
+    meta = {"nbgrader": {"grade_id": grade_id, "grade": True, "solution": False, "locked": True}}
+    meta["nbgrader"]["points"] = points
+    return new_code_cell(source, metadata=meta)
+
+
+def cell_outputs(nb):
+    """Each cell's outputs as text: a stream's text, an error's ``name: message``."""
+    return [
+        [
+            output.get("text") or f"{output.get('ename')}: {output.get('evalue')}"
+            for output in cell.get("outputs", [])
+        ]
+        for cell in nb.cells
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    executor = grading.RestartingExecute(timeout=3, raise_on_iopub_timeout=False)
-    executor.preprocess(nb, {"metadata": {"path": "."}})
-    outputs = [[output.get("text", output.get("ename")) for output in c.outputs] for c in nb.cells]
-    assert outputs[1][-1] == "CellTimeoutError"
-    assert outputs[2] == ["42\n"]
-    assert outputs[4][-1] == "CellTimeoutError"
-    assert outputs[5] == ["43\n"]
-    assert outputs[6] == ["DeadKernelError"]
-    assert outputs[7] == ["44\n"]
 
 
 @pytest.mark.notebooks
-def test_unchanged_demonstration_cells_are_skipped_and_the_kernel_keeps_references(tmp_path):
+def test_a_function_that_hangs_or_ends_the_students_process_costs_only_the_checks_calling_it():
+    """A hang that swallows the interrupt, or ``os._exit``, in a student's function fails the
+    test cell that called it; the next test cell calls the other functions in a new process."""
+    cells = [
+        new_code_cell("import os, time\nstate = 41", metadata=SETUP),
+        answer_cell("def answer():\n    return state + 1", "answer"),
+        answer_cell(
+            "def hang():\n" + "\n".join("    " + line for line in HANG.splitlines()), "hang"
+        ),
+        answer_cell("def crash():\n    os._exit(1)", "crash"),
+        check_cell("assert answer() == 42\nprint('first')", "test_answer"),
+        check_cell("hang()", "test_hang"),
+        check_cell("assert answer() == 42\nprint('after the hang')", "test_after_hang"),
+        check_cell("crash()", "test_crash"),
+        check_cell("assert answer() == 42\nprint('after the crash')", "test_after_crash"),
+    ]
+    nb, _ = grading.GradeOutside(timeout=3).preprocess(new_notebook(cells=cells), {})
+    outputs = cell_outputs(nb)
+    assert outputs[:4] == [[], [], [], []]
+    assert outputs[4] == ["first\n"]
+    assert outputs[5] == ["CallTimedOut: hang() took longer than 3 s and was stopped"]
+    assert outputs[6] == ["after the hang\n"]
+    [died] = outputs[7]
+    assert died.startswith("ProcessDied: crash() stopped the student's process (exit code 1)")
+    assert outputs[8] == ["after the crash\n"]
+
+
+@pytest.mark.notebooks
+def test_unchanged_demonstration_cells_are_skipped_and_only_the_checks_see_the_references(
+    tmp_path, monkeypatch
+):
     """A demonstration cell left as released decides no points and is not run; one the
-    student changed or added runs; the kernel is told where the reference runs are kept."""
+    student changed or added runs. The checks, in the grading process, are told where the
+    course's reference runs are kept; the student's process is not."""
     demo = "print('the demonstration ran')"
-    setup = {"nbgrader": {"grade_id": "setup", "locked": True, "grade": False, "solution": False}}
-    released = new_notebook(cells=[new_code_cell("x = 41", metadata=setup), new_code_cell(demo)])
+    released = new_notebook(cells=[new_code_cell("x = 41", metadata=SETUP), new_code_cell(demo)])
     (tmp_path / "exercises" / "ps1").mkdir(parents=True)
     nbformat.write(released, tmp_path / "exercises" / "ps1" / "ps1.ipynb")
+    variable = "MNIST_COURSE_REFERENCE_CACHE"
     cells = [
-        new_code_cell("x = 41", metadata=setup),
+        new_code_cell("x = 41", metadata=SETUP),
         new_code_cell(demo),
         new_code_cell(demo + "\nprint(x + 1)"),
-        new_code_cell("import os\nprint(os.environ['MNIST_COURSE_REFERENCE_CACHE'])"),
+        new_code_cell(f"import os\nprint(os.environ.get({variable!r}))"),
+        check_cell(f"import os\nassert x == 41\nprint(os.environ[{variable!r}])", "test_x"),
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.release_directory = "exercises"
     resources = {"metadata": {"path": str(tmp_path)}}
     resources["nbgrader"] = {"assignment": "ps1", "notebook": "ps1", "student": "s"}
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.delenv("MNIST_COURSE_REFERENCE_CACHE", raising=False)
-        grading.RestartingExecute(config=config).preprocess(nb, resources)
-    outputs = [[output.get("text") for output in cell.outputs] for cell in nb.cells]
+    monkeypatch.setenv(variable, "")  # so that the variable the grader sets is undone after
+    monkeypatch.delenv(variable)
+    nb, _ = grading.GradeOutside(config=config).preprocess(new_notebook(cells=cells), resources)
+    outputs = cell_outputs(nb)
     assert outputs[1] == []
     assert outputs[2] == ["the demonstration ran\n42\n"]
-    assert outputs[3] == [f"{tmp_path / 'grading' / 'references'}\n"]
-    config.RestartingExecute.skip_unchanged_demonstrations = False
-    grading.RestartingExecute(config=config).preprocess(nb, resources)
-    assert [output.get("text") for output in nb.cells[1].outputs] == ["the demonstration ran\n"]
+    assert outputs[3] == ["None\n"]
+    assert outputs[4] == [f"{tmp_path / 'grading' / 'references'}\n"]
+    config.GradeOutside.skip_unchanged_demonstrations = False
+    nb, _ = grading.GradeOutside(config=config).preprocess(nb, resources)
+    assert cell_outputs(nb)[1] == ["the demonstration ran\n"]
 
 
 # ---------------------------------------------------------------------------------------------
