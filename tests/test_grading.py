@@ -492,22 +492,28 @@ def cell_outputs(nb):
 
 
 @pytest.mark.notebooks
-def test_a_function_that_hangs_or_ends_the_students_process_costs_only_the_checks_calling_it():
+def test_a_hang_or_os_exit_costs_only_the_cell_or_the_checks_that_ran_it():
     """A hang that swallows the interrupt, or ``os._exit``, in a student's function fails the
-    test cell that called it; the next test cell calls the other functions in a new process."""
+    test cell that called it, and in a student's cell fails that cell; the next test cell
+    calls the other functions in a new process, where the cells before it ran again."""
+    hang = "\n".join("    " + line for line in HANG.splitlines())
     cells = [
         new_code_cell("import os, time\nstate = 41", metadata=SETUP),
         answer_cell("def answer():\n    return state + 1", "answer"),
-        answer_cell(
-            "def hang():\n" + "\n".join("    " + line for line in HANG.splitlines()), "hang"
-        ),
+        answer_cell(f"def hang():\n{hang}", "hang"),
         answer_cell("def crash():\n    os._exit(1)", "crash"),
         check_cell("assert answer() == 42\nprint('first')", "test_answer"),
         check_cell("hang()", "test_hang"),
         check_cell("assert answer() == 42\nprint('after the hang')", "test_after_hang"),
         check_cell("crash()", "test_crash"),
         check_cell("assert answer() == 42\nprint('after the crash')", "test_after_crash"),
+        new_code_cell(HANG),
+        new_code_cell("state = 42"),
+        check_cell("assert answer() == 43\nprint('after a cell that hung')", "test_cell_hung"),
+        new_code_cell("os._exit(1)"),
+        check_cell("assert answer() == 43\nprint('after a cell that exited')", "test_cell_exited"),
     ]
+    started = time.monotonic()
     nb, _ = grading.GradeOutside(timeout=3).preprocess(new_notebook(cells=cells), {})
     outputs = cell_outputs(nb)
     assert outputs[:4] == [[], [], [], []]
@@ -517,6 +523,12 @@ def test_a_function_that_hangs_or_ends_the_students_process_costs_only_the_check
     [died] = outputs[7]
     assert died.startswith("ProcessDied: crash() stopped the student's process (exit code 1)")
     assert outputs[8] == ["after the crash\n"]
+    assert outputs[9] == ["TimeoutError: did not finish within 3 s and was stopped"]
+    assert outputs[10:12] == [[], ["after a cell that hung\n"]]
+    assert outputs[12] == ["ProcessDied: this cell stopped the student's process (exit code 1)"]
+    assert outputs[13] == ["after a cell that exited\n"]
+    # each hang costs its time limit and a few seconds, not the whole notebook's
+    assert time.monotonic() - started < 60
 
 
 @pytest.mark.notebooks

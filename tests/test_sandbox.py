@@ -264,6 +264,26 @@ def test_a_cell_that_raises_or_hangs_is_recorded_and_the_next_cells_still_run():
     assert hung == "did not finish within 1 s"
 
 
+def test_a_cell_that_swallows_the_time_limit_or_exits_costs_only_itself():
+    swallow = (
+        "while True:\n    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"
+    )
+    cells = [*CELLS, swallow, "AFTER = 1", "os._exit(4)", "AFTER += 1"]
+    started = time.monotonic()
+    with StudentProcess(cells, cell_timeout=1) as process:
+        assert process.call("identity", 5) == 5
+        assert process.value("AFTER") == 2
+        stopped = process.cell_errors
+        assert process.run_cells(["AFTER += 1"]) == ([], [""])
+        assert process.value("AFTER") == 3
+    assert time.monotonic() - started < 30
+    n = len(CELLS)
+    assert stopped == [
+        (n, "TimeoutError: did not finish within 1 s and was stopped"),
+        (n + 2, "ProcessDied: this cell stopped the student's process (exit code 4)"),
+    ]
+
+
 def test_a_patch_in_the_students_process_does_not_change_the_parents_judgment(student):
     returned = student.call("identity", np.zeros(3))
     assert not np.allclose(returned, np.ones(3))
