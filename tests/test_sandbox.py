@@ -321,13 +321,14 @@ def test_a_replaced_builtin_stays_the_students_and_results_still_cross():
     cells = [
         *CELLS,
         "import builtins, sys\nbuiltins.len = lambda value: 60000\n"
-        "builtins.isinstance = lambda value, kind: True",
+        "builtins.isinstance = lambda value, kind: True\nprint(len('abc'))",
         "calls = []\nsys.settrace(lambda frame, event, arg: calls.append(event))",
         "def size(value):\n    return len(value)",
         "def traced():\n    return bool(calls)",
     ]
     with StudentProcess(cells) as process:
         assert process.cell_errors == []
+        assert process.cell_outputs[len(CELLS)] == "60000\n"
         assert process.call("size", [1, 2]) == 60000
         assert process.call("traced") is True
         assert np.array_equal(process.call("zeros", 3), np.zeros(3))

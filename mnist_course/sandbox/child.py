@@ -27,6 +27,8 @@ import struct
 import sys
 import traceback
 import types
+from builtins import len as own_len
+from builtins import str as own_str
 
 from mnist_course._cells import Shell, TimeLimit, compile_cell, on_alarm
 from mnist_course.sandbox import wire
@@ -153,17 +155,20 @@ OUTPUT_LIMIT = 20_000
 
 
 class CellOutput:
-    """Where ``print`` writes while a cell runs: the first ``OUTPUT_LIMIT`` characters kept."""
+    """Where ``print`` writes while a cell runs: the first ``OUTPUT_LIMIT`` characters kept.
+
+    ``write`` runs while the student's builtins are in place: it uses Python's own.
+    """
 
     def __init__(self):
         self.parts, self.size = [], 0
 
     def write(self, text):
-        text = str(text)
+        text = own_str(text)
         if self.size < OUTPUT_LIMIT:
             self.parts.append(text[: OUTPUT_LIMIT - self.size])
-        self.size += len(text)
-        return len(text)
+        self.size += own_len(text)
+        return own_len(text)
 
     def flush(self):
         pass
