@@ -177,6 +177,31 @@ def test_jobs_students_are_graded_at_the_same_time_and_no_more(course, jobs):
     assert [result.status for result in results] == ["graded"] * 6
 
 
+def test_each_result_is_reported_whole_while_the_next_students_are_graded(course):
+    """``mnist-course autograde --jobs N`` prints each student's lines as that student is
+    done; the results of students that finish together are reported one after the other."""
+    students = ("a", "b", "c", "d")
+    for student in students:
+        submit(course, student)
+    barrier = threading.Barrier(len(students))
+    reporting, overlaps = [0], []
+
+    def nbgrader_finishing_together(assignment, student, *, force):
+        barrier.wait(timeout=30)
+        return 0, ""
+
+    def on_result(result):
+        reporting[0] += 1
+        overlaps.append(reporting[0] > 1)
+        time.sleep(0.05)
+        reporting[0] -= 1
+
+    grading.autograde_class(
+        "ps1", root=course, jobs=4, grader=nbgrader_finishing_together, on_result=on_result
+    )
+    assert overlaps == [False] * len(students)
+
+
 BUSY = [
     "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked",
     "sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value "
