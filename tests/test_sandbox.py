@@ -264,6 +264,77 @@ def test_a_cell_that_raises_or_hangs_is_recorded_and_the_next_cells_still_run():
     assert hung == "did not finish within 1 s"
 
 
+def test_a_cell_that_swallows_the_time_limit_or_exits_costs_only_itself():
+    swallow = (
+        "while True:\n    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"
+    )
+    cells = [*CELLS, swallow, "AFTER = 1", "os._exit(4)", "AFTER += 1"]
+    started = time.monotonic()
+    with StudentProcess(cells, cell_timeout=1) as process:
+        assert process.call("identity", 5) == 5
+        assert process.value("AFTER") == 2
+        stopped = process.cell_errors
+        assert process.run_cells(["AFTER += 1"]) == ([], [""])
+        assert process.value("AFTER") == 3
+    assert time.monotonic() - started < 30
+    n = len(CELLS)
+    assert stopped == [
+        (n, "TimeoutError: did not finish within 1 s and was stopped"),
+        (n + 2, "ProcessDied: this cell stopped the student's process (exit code 4)"),
+    ]
+
+
+@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+def test_the_student_cannot_start_processes_but_threads_run(sandbox):
+    cells = [
+        "import os, subprocess, threading",
+        """\
+def start(how):
+    try:
+        if how == "fork":
+            if os.fork() == 0:
+                os._exit(0)
+        else:
+            subprocess.run(["true"])
+    except OSError as error:
+        return str(error)
+    return "started"
+
+def thread():
+    done = []
+    worker = threading.Thread(target=done.append, args=[1])
+    worker.start()
+    worker.join()
+    return done
+""",
+    ]
+    with StudentProcess(cells, sandbox=sandbox) as process:
+        assert process.call("start", "fork") == "[Errno 1] Operation not permitted"
+        assert process.call("start", "subprocess") == "[Errno 1] Operation not permitted"
+        assert process.call("thread") == [1]
+        assert "may start others" not in process.output()
+
+
+def test_a_replaced_builtin_stays_the_students_and_results_still_cross():
+    """``builtins.len`` replaced in a cell is the student's for the student's functions; the
+    child's own code (encoding a result) runs with Python's, and tracing stays the student's."""
+    cells = [
+        *CELLS,
+        "import builtins, sys\nbuiltins.len = lambda value: 60000\n"
+        "builtins.isinstance = lambda value, kind: True\nprint(len('abc'))",
+        "calls = []\nsys.settrace(lambda frame, event, arg: calls.append(event))",
+        "def size(value):\n    return len(value)",
+        "def traced():\n    return bool(calls)",
+    ]
+    with StudentProcess(cells) as process:
+        assert process.cell_errors == []
+        assert process.cell_outputs[len(CELLS)] == "60000\n"
+        assert process.call("size", [1, 2]) == 60000
+        assert process.call("traced") is True
+        assert np.array_equal(process.call("zeros", 3), np.zeros(3))
+        assert process.call("identity", {"a": (1, 2)}) == {"a": (1, 2)}
+
+
 def test_a_patch_in_the_students_process_does_not_change_the_parents_judgment(student):
     returned = student.call("identity", np.zeros(3))
     assert not np.allclose(returned, np.ones(3))

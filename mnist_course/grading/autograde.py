@@ -473,7 +473,8 @@ def autograde_class(
         ``grader(assignment, student, force=...) -> (returncode, log)``; default a
         :class:`GradingPool` of ``jobs`` workers.
     on_result : callable, optional
-        Called with each :class:`StudentResult` as soon as that student is done.
+        Called with each :class:`StudentResult` as soon as that student is done, one call
+        at a time (a report printed from it keeps its lines whole).
 
     Returns
     -------
@@ -504,6 +505,8 @@ def autograde_class(
     if grader is None:
         grader = pool = GradingPool(coursedir.root, jobs=jobs, timeout=timeout)
 
+    reporting = threading.Lock()
+
     def grade(student):
         result = autograde_student(
             assignment,
@@ -516,7 +519,8 @@ def autograde_class(
         )
         read_scores(coursedir, assignment, [result])
         if on_result is not None:
-            on_result(result)
+            with reporting:
+                on_result(result)
         return result
 
     try:

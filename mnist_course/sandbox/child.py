@@ -2,11 +2,13 @@
 
 Started by :class:`mnist_course.sandbox.StudentProcess` as ``python -m
 mnist_course.sandbox.child LIMITS_JSON``. It limits itself first (memory, CPU time, file
-size, no core files), before any of the student's code runs; under bubblewrap it has no
-capability that could raise those limits again. It then reads the cells from its standard
-input, runs them in one namespace as a kernel would (IPython magics transformed, a cell that
-raises or runs past its time is recorded and the next one runs), and answers each call with
-the function's result as data (:mod:`mnist_course.sandbox.wire`).
+size, no core files, and no new processes where Linux's seccomp allows), before any of the
+student's code runs; under bubblewrap it has no capability that could raise those limits
+again. It then reads the cells from its standard input, runs them in one namespace as a
+kernel would (IPython magics transformed, a cell that raises or runs past its time is
+recorded and the next one runs), and answers each call with the function's result as data
+(:mod:`mnist_course.sandbox.wire`). The student's code runs with the builtins, trace and
+profile functions as it left them; this module's code with Python's own.
 
 Everything this process sends is data that the grading process reads and judges; nothing
 here decides a grade.
@@ -14,14 +16,20 @@ here decides a grade.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import ctypes
 import json
 import os
+import platform
 import resource
 import signal
+import struct
 import sys
 import traceback
 import types
+from builtins import len as own_len
+from builtins import str as own_str
 
 from mnist_course._cells import Shell, TimeLimit, compile_cell, on_alarm
 from mnist_course.sandbox import wire
@@ -38,6 +46,91 @@ def limit_resources(limits):
         ("RLIMIT_CORE", 0),
     ]:
         resource.setrlimit(getattr(resource, name), (value, value))
+
+
+# Linux's numbers for the calls that start a process: (audit arch, clone, fork, vfork, clone3)
+SYSCALLS = {
+    "x86_64": (0xC000003E, 56, 57, 58, 435),
+    "aarch64": (0xC00000B7, 220, None, None, 435),
+}
+CLONE_THREAD = 0x10000
+
+
+def _no_new_processes_filter(arch, clone, fork, vfork, clone3):
+    """A seccomp program (classic BPF) that refuses every call that would start a process
+    (fork, vfork, clone without CLONE_THREAD; clone3 says ENOSYS, so that threads fall back
+    to clone) and any system call of another architecture's ABI; it allows all else."""
+    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+    load, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    denied = [number for number in (fork, vfork) if number is not None]
+    # (code, jump if true, jump if false, k), jumps counted from the next instruction
+    program = [(load, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, eperm), (load, 0, 0, 0)]
+    if arch == SYSCALLS["x86_64"][0]:  # the x32 ABI's numbers have bit 30 set
+        program += [(jge, 0, 1, 0x40000000), (ret, 0, 0, eperm)]
+    for number in denied:
+        program += [(jeq, 0, 1, number), (ret, 0, 0, eperm)]
+    program += [(jeq, 0, 1, clone3), (ret, 0, 0, enosys)]
+    program += [(jeq, 0, 3, clone), (load, 0, 0, 16), (jset, 1, 0, CLONE_THREAD)]
+    program += [(ret, 0, 0, eperm), (ret, 0, 0, allow)]
+    return b"".join(struct.pack("HBBI", *instruction) for instruction in program)
+
+
+def forbid_new_processes():
+    """Install a seccomp filter: from now on this process (and its threads) cannot start a
+    process; threads still start. Returns ``""``, or why the filter could not be installed
+    (another system or architecture), for the log."""
+    numbers = SYSCALLS.get(platform.machine())
+    if sys.platform != "linux" or numbers is None:
+        return f"no seccomp filter on {sys.platform} {platform.machine()}"
+    program = _no_new_processes_filter(*numbers)
+    code = ctypes.create_string_buffer(program, len(program))
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = Program(len(program) // 8, ctypes.cast(code, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+    pr_set_no_new_privs, pr_set_seccomp, seccomp_mode_filter = 38, 22, 2
+    if libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0 or libc.prctl(
+        pr_set_seccomp, seccomp_mode_filter, ctypes.addressof(fprog), 0, 0
+    ):
+        return f"no seccomp filter: {os.strerror(ctypes.get_errno())}"
+    return ""
+
+
+class StudentState:
+    """What the student's code may change in this process and the protocol relies on: the
+    builtins and the trace and profile functions.
+
+    Between :meth:`enter` and :meth:`leave` they are as the student's code last left them (a
+    replaced ``len`` stays replaced for the student's functions, as in a kernel); otherwise
+    Python's own, so that encoding a result never calls the student's replacements. Both
+    methods use no builtin by name: they run while either version is in place.
+    """
+
+    def __init__(self):
+        self.namespace = vars(builtins)
+        self.own = self.namespace.copy()
+        self.student = self.namespace.copy()
+        self.trace = self.profile = None
+
+    def enter(self):
+        self.namespace.clear()
+        self.namespace.update(self.student)
+        sys.setprofile(self.profile)
+        sys.settrace(self.trace)
+
+    def leave(self):
+        self.trace, self.profile = sys.gettrace(), sys.getprofile()
+        sys.settrace(None)
+        sys.setprofile(None)
+        self.student = self.namespace.copy()
+        self.namespace.clear()
+        self.namespace.update(self.own)
+
+
+STATE = StudentState()
 
 
 def _compile(index, source):
@@ -63,17 +156,20 @@ OUTPUT_LIMIT = 20_000
 
 
 class CellOutput:
-    """Where ``print`` writes while a cell runs: the first ``OUTPUT_LIMIT`` characters kept."""
+    """Where ``print`` writes while a cell runs: the first ``OUTPUT_LIMIT`` characters kept.
+
+    ``write`` runs while the student's builtins are in place: it uses Python's own.
+    """
 
     def __init__(self):
         self.parts, self.size = [], 0
 
     def write(self, text):
-        text = str(text)
+        text = own_str(text)
         if self.size < OUTPUT_LIMIT:
             self.parts.append(text[: OUTPUT_LIMIT - self.size])
-        self.size += len(text)
-        return len(text)
+        self.size += own_len(text)
+        return own_len(text)
 
     def flush(self):
         pass
@@ -99,9 +195,17 @@ def run_cells(cells, namespace, cell_timeout, *, first=0, outputs=None):
         saved = sys.stdout, sys.stderr
         if outputs is not None:
             sys.stdout = sys.stderr = captured
-        signal.setitimer(signal.ITIMER_REAL, cell_timeout)
         try:
-            exec(_compile(index, source), namespace)
+            code = _compile(index, source)
+            STATE.enter()
+            try:
+                signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+                try:
+                    exec(code, namespace)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            finally:
+                STATE.leave()
         except TimeLimit:
             errors.append((index, f"did not finish within {cell_timeout:g} s"))
         except BaseException as error:  # the student's code may raise anything
@@ -197,7 +301,7 @@ def _answer(header, blobs, namespace, scratch, limit):
                 from mnist_course.checks.ex05_experiments import _seeds_passed
 
                 seeds = watches.enter_context(_seeds_passed())
-            result = function(*args, **kwargs)
+            result = _student_call(function, args, kwargs)
     except BaseException as error:  # the student's code may raise anything
         return _frames(
             kind="raised", type=type(error).__name__, message=_text(error)[:4000] + where(error)
@@ -223,6 +327,14 @@ def _plain(seed):
         return "(a seed whose repr failed)"
 
 
+def _student_call(function, args, kwargs):
+    STATE.enter()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        STATE.leave()
+
+
 def _text(error):
     """``str(error)``, or a placeholder when the exception's own ``__str__`` fails."""
     try:
@@ -239,6 +351,9 @@ def _frames(*, kind, value=None, scratch=None, limit=wire.MAX_MESSAGE_BYTES, **f
 def main(limits):
     """Limit this process, keep the protocol's pipes from the student's prints, run, serve."""
     limit_resources(limits)
+    why_not = forbid_new_processes()
+    if why_not:
+        print(f"The student's process may start others ({why_not})", file=sys.stderr)
     inbox = os.fdopen(os.dup(0), "rb")
     outbox = os.fdopen(os.dup(1), "wb")
     null = os.open(os.devnull, os.O_RDONLY)

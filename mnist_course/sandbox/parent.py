@@ -39,6 +39,11 @@ SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"]
 """System folders, read-only; on a merged-/usr system the others are links into /usr."""
 
 
+GRACE = 5.0
+"""Seconds a cell past its time limit has to stop by itself before its process is killed."""
+
+DIED_IN_CELLS = "the notebook's cells "
+
 _OPEN = weakref.WeakSet()
 """The processes not yet closed; stopped when the grading process exits."""
 
@@ -154,8 +159,10 @@ class StudentProcess:
     timeout : float
         Seconds one call may take; past it the child is killed and the call fails.
     cell_timeout : float, optional
-        Seconds one cell may run when the child starts (stopped, recorded in
-        ``cell_errors``, and the next cell runs); ``timeout`` by default.
+        Seconds one cell may run (``timeout`` by default): past it the cell is stopped,
+        recorded in ``cell_errors``, and the next cell runs. A cell that catches the stop
+        (``GRACE`` seconds more) or ends the child is killed with the child, never run again,
+        and the next cell runs in a new child after the cells before it.
     start_timeout : float
         Seconds all the cells may take together; past it the child is killed.
     memory : int
@@ -205,6 +212,7 @@ class StudentProcess:
         self.containment = BUBBLEWRAP if works else f"rlimits only ({reason})"
         self._process = None
         self._folder = None
+        self._stopped = {}
 
     def __enter__(self):
         self._folder = Path(tempfile.mkdtemp(prefix="student-"))
@@ -275,7 +283,7 @@ class StudentProcess:
             errors = [error for error in self.cell_errors if error[0] is None or error[0] >= first]
             return errors, self.cell_outputs[first:]
         deadline = time.monotonic() + self.start_timeout
-        errors, outputs = self._exchange_cells(cells, deadline, kind="cells")
+        errors, outputs = self._run_range(first, len(self.cells), deadline)
         self.cell_errors += errors
         self.cell_outputs += outputs
         return errors, outputs
@@ -351,6 +359,13 @@ class StudentProcess:
             raise RefusedValue(f"{name}() returned what the checks cannot read: {error}") from None
 
     def _start(self):
+        """Start the child and run all the cells in it."""
+        self._launch()
+        deadline = time.monotonic() + self.start_timeout
+        self.cell_errors, self.cell_outputs = self._run_range(0, len(self.cells), deadline)
+
+    def _launch(self):
+        """Start the child, with no cell run yet."""
         scratch, tmp = self.scratch, self._folder / "scratch" / "tmp"
         scratch.mkdir(exist_ok=True)
         tmp.mkdir(exist_ok=True)
@@ -372,8 +387,45 @@ class StudentProcess:
             )
         for stream in (self._process.stdin, self._process.stdout):
             os.set_blocking(stream.fileno(), False)
-        deadline = time.monotonic() + self.start_timeout
-        self.cell_errors, self.cell_outputs = self._exchange_cells(self.cells, deadline)
+        self._exchange_cells([], time.monotonic() + self.start_timeout)
+
+    def _run_range(self, start, stop, deadline):
+        """Run ``self.cells[start:stop]`` one at a time; return their ``(errors, outputs)``.
+
+        A cell that runs past ``cell_timeout`` without stopping (it caught the time limit) or
+        that ends the child is stopped: it gets an error, the child starts again with the
+        cells before it, and the next cell runs, as after a kernel's restart. A cell stopped
+        once is not run again when the cells run again. Past ``deadline`` for them all, the
+        child is killed and :class:`CallTimedOut` raised.
+        """
+        errors, outputs = [], []
+        for index in range(start, stop):
+            if index in self._stopped:
+                self._exchange_cells([""], deadline)  # keeps the child's count of cells
+                errors.append((index, self._stopped[index]))
+                outputs.append("")
+                continue
+            cell_deadline = min(deadline, time.monotonic() + self.cell_timeout + GRACE)
+            try:
+                cell_errors, cell_outputs = self._exchange_cells([self.cells[index]], cell_deadline)
+            except CallTimedOut:
+                if time.monotonic() >= deadline:
+                    raise
+                stopped = (
+                    f"TimeoutError: did not finish within {self.cell_timeout:g} s and was stopped"
+                )
+            except ProcessDied as error:
+                stopped = f"ProcessDied: this cell {str(error).removeprefix(DIED_IN_CELLS)}"
+            else:
+                errors += cell_errors
+                outputs += cell_outputs
+                continue
+            self._stopped[index] = stopped
+            errors.append((index, stopped))
+            outputs.append("")
+            self._launch()
+            self._run_range(0, index + 1, deadline)  # what the cells before it defined
+        return errors, outputs
 
     def _exchange_cells(self, cells, deadline, kind="cells"):
         """Send cells to run; return their ``(errors, outputs)`` and keep the names defined."""
@@ -386,7 +438,7 @@ class StudentProcess:
                 f"the notebook's cells took longer than {self.start_timeout:g} s to run"
             ) from None
         except (EOFError, BrokenPipeError):
-            raise ProcessDied(f"the notebook's cells {self._death()}") from None
+            raise ProcessDied(f"{DIED_IN_CELLS}{self._death()}") from None
         except wire.ProtocolError as error:
             self._kill()
             raise RefusedValue(f"the notebook's cells sent what cannot be read: {error}") from None
