@@ -12,8 +12,11 @@ checks) changes how a check judges.
 Every code cell runs, the demonstration cells between the answers included. Grading skips a
 demonstration cell only if it is exactly as released, which it learns from the released
 notebook; here the notebook *is* the release the student edits, so there is nothing to
-compare with. Running an unchanged demonstration changes no check (no test cell reads what
-it computes, which is why grading may skip it); skipping a changed or added cell could.
+compare with. Skipping a cell the student changed or added could change a check (a function
+defined again below its answer cell); running an unchanged demonstration changes none, since
+no test cell reads what it computes, with one exception: a function that, called there,
+ends or wedges the student's process fails the checks after it here, which grading, skipping
+that cell, would still run.
 
 Each test cell's outcome is worded for the student (:func:`describe`) and written to
 ``RESULTS_FILE`` as a JSON line (:mod:`mnist_course.selfcheck.results`). This process never
@@ -55,8 +58,8 @@ class Cell:
 
     A test cell's ``name`` is its grade_id. The others run in the student's process and are
     named ``"answer cell normalize"``, ``"setup cell setup"`` or, without a grade_id of their
-    own, ``"the code cell after answer cell normalize"``; ``label`` quotes the grade_id
-    (``answer cell 'normalize'``), as a line of code is quoted after it.
+    own, ``"the code cell after answer cell normalize"``; ``label`` is the same with the
+    grade_id quoted (``answer cell 'normalize'``).
     """
 
     kind: str
