@@ -150,29 +150,6 @@ def test_magics_in_an_answer_cell_do_not_stop_the_check(tmp_path):
     assert results["test_normalize"].passed
 
 
-def test_a_checking_process_checks_notebook_after_notebook_and_one_that_died_is_replaced(
-    tmp_path,
-):
-    """Keras and MNIST are loaded once per checking process; a test cell that ends that
-    process (an edited one: the course's never do) costs the checks not yet decided."""
-    from mnist_course.selfcheck import parent
-
-    selfcheck.check_notebook(EX01)
-    (first,) = parent._idle
-    nb = nbformat.read(str(EX01), as_version=4)
-    notebook.find_cell(nb, "test_normalize").source = "import os\nos._exit(1)"
-    path = tmp_path / EX01.name
-    nbformat.write(nb, str(path))
-    results = selfcheck.check_notebook(path)
-    assert results["test_split_labels"].passed
-    for grade_id in ("test_normalize", "test_one_hot"):
-        assert "the check stopped before this test cell ran" in results[grade_id].message
-    assert not first.alive() and parent._idle == []
-    assert selfcheck.check_notebook(EX01)["test_normalize"].passed
-    (second,) = parent._idle
-    assert second is not first and second.alive()
-
-
 def test_the_notebooks_cells_run_in_order_with_the_test_cells_between_them(tmp_path):
     """As in grading: a cell below an answer (a demonstration the student changed, a cell of
     their own) runs before the next test cell and can replace the answer; a test cell sees

@@ -1,16 +1,13 @@
-"""The self-check's checking process: notebook after notebook, each run as grading runs it.
+"""The self-check's checking process: one notebook run as grading runs it.
 
-Started by :mod:`mnist_course.selfcheck.parent` as ``python -m mnist_course.selfcheck.checker``;
-it reads requests from its standard input, one JSON line each (``notebook``, ``results``,
-``timeout``, ``grade_ids``), and answers ``done`` on its standard output when a notebook is
-checked. For each, it goes through the notebook's code cells in order with the grader's own
-:class:`~mnist_course.sandbox.grader.NotebookRun`, as
+Started by :mod:`mnist_course.selfcheck.parent` as ``python -m mnist_course.selfcheck.checker
+NOTEBOOK RESULTS_FILE TIMEOUT GRADE_ID...``. It goes through the notebook's code cells in
+order with the grader's own :class:`~mnist_course.sandbox.grader.NotebookRun`, as
 ``mnist_course.grading.preprocessors.GradeOutside`` does inside nbgrader: the setup, answer and
-other code cells run in the sandbox's child process (a new one per notebook), each chosen test
-cell runs here, calling the student's functions in that child. So a visible check decides here
-what it decides in grading, and nothing the notebook's code changes in its own process (numpy,
-Keras, the checks) changes how a check judges. The process serves one notebook after another,
-as a grading worker grades one student after another, so Keras and MNIST are loaded once.
+other code cells run in the sandbox's child process, each chosen test cell runs here, calling
+the student's functions in that child. So a visible check decides here what it decides in
+grading, and nothing the notebook's code changes in its own process (numpy, Keras, the
+checks) changes how a check judges.
 
 Every code cell runs, the demonstration cells between the answers included. Grading skips a
 demonstration cell only if it is exactly as released, which it learns from the released
@@ -21,15 +18,13 @@ no test cell reads what it computes, with one exception: a function that, called
 ends or wedges the student's process fails the checks after it here, which grading, skipping
 that cell, would still run.
 
-Each test cell's outcome is worded for the student (:func:`describe`) and written to the
-request's ``results`` file as a JSON line (:mod:`mnist_course.selfcheck.results`). This
-process never imports pytest.
+Each test cell's outcome is worded for the student (:func:`describe`) and written to
+``RESULTS_FILE`` as a JSON line (:mod:`mnist_course.selfcheck.results`). This process never
+imports pytest.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import signal
 import sys
@@ -292,29 +287,17 @@ def _stop(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve(requests, done):
-    """Check the notebook of each request (a JSON line of ``requests``); say ``done`` after each."""
-    for line in requests:
-        request = json.loads(line)
-        with open(request["results"], "a", buffering=1) as out:
-            for grade_id, result in check_cells(
-                request["notebook"],
-                timeout=float(request["timeout"]),
-                grade_ids=set(request["grade_ids"]),
-            ):
-                out.write(result_line(grade_id, result))
-                out.flush()
-        done.write("done\n")
-        done.flush()
-
-
-def main():
-    """Serve the parent's requests; what anything prints goes to the log, not to the parent."""
+def main(argv):
+    """``NOTEBOOK RESULTS_FILE TIMEOUT GRADE_ID...``: check, writing a JSON line per result."""
+    notebook, results_file, timeout, *grade_ids = argv
     signal.signal(signal.SIGTERM, _stop)
-    done = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
-    serve(sys.stdin, done)
+    with open(results_file, "a", buffering=1) as out:
+        for grade_id, result in check_cells(
+            notebook, timeout=float(timeout), grade_ids=set(grade_ids)
+        ):
+            out.write(result_line(grade_id, result))
+            out.flush()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

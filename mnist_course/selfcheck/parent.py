@@ -1,21 +1,16 @@
-"""The self-check's parent side: checking processes, notebooks handed to them, results read.
+"""The self-check's parent side: a checking process per notebook, and its results read back.
 
-:func:`check_notebook` hands a notebook to a checking process (``python -m
-mnist_course.selfcheck.checker``) and reads back its results. That process runs the notebook
-as grading does (the checks in it, the student's cells in the sandbox's child that it starts);
-a call that runs past the time limit is stopped there, and the other checks go on. A checking
-process that finished a notebook waits for the next one, as a grading worker does, so Keras
-and MNIST are loaded once per process rather than once per notebook; one that died is
-replaced. This module runs in the process that asked for the check (pytest's, through
-:mod:`mnist_course.selfcheck.plugin`) and does not import pytest.
+:func:`check_notebook` starts ``python -m mnist_course.selfcheck.checker`` for a notebook
+and waits for it. That process runs the notebook as grading does (the checks in it, the
+student's cells in the sandbox's child that it starts); a call that runs past the time limit
+is stopped there, and the other checks go on. This module runs in the process that asked for
+the check (pytest's, through :mod:`mnist_course.selfcheck.plugin`) and does not import pytest.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,96 +27,26 @@ DEFAULT_TIMEOUT = 60.0
 CHECKER = "mnist_course.selfcheck.checker"
 """The checking process's module, run as ``python -m``."""
 
-
-class Checker:
-    """A checking process: it checks the notebooks it is given, one after another."""
-
-    def __init__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix="selfcheck-"))
-        self.log = self.folder / "output.log"
-        # One TensorFlow thread each, as in grading: the notebooks are checked side by side
-        env = {**ONE_THREAD, **os.environ}
-        env.update(MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", CHECKER],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
-                text=True,
-            )
-
-    def check(self, path, timeout, wanted):
-        """``{grade_id: Result}`` for the test cells ``wanted``; those it did not decide say why."""
-        results_file = self.folder / "results.jsonl"
-        results_file.write_text("")
-        request = {"notebook": str(path), "results": str(results_file), "timeout": timeout}
-        request["grade_ids"] = list(wanted)
-        try:
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
-            answer = self.process.stdout.readline()
-        except (BrokenPipeError, ValueError):  # it had died, or was closed at exit
-            answer = ""
-        results = read_results(results_file)
-        if answer != "done\n":
-            output = self.log.read_text(errors="replace").strip()
-            self.close()
-            last = output.splitlines()[-1] if output else f"exit code {self.process.returncode}"
-            lost = Result("error", f"the check stopped before this test cell ran ({last})")
-            results.update({g: lost for g in wanted if g not in results})
-        return {grade_id: results[grade_id] for grade_id in wanted}
-
-    def alive(self):
-        return self.process.poll() is None
-
-    def close(self):
-        """Stop the process (it closes the student's process on its way out)."""
-        if self.folder is None:
-            return
-        if self.alive():
-            try:
-                self.process.stdin.close()
-                self.process.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-        self.process.stdout.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.folder = None
-
-
-_idle = []
-_started = []
-_lock = threading.Lock()
+_children = set()
+_children_lock = threading.Lock()
 
 
 @atexit.register
-def _close_all():
-    with _lock:
-        checkers = list(_started)
-    for checker in checkers:
-        checker.close()
+def _stop_children():
+    with _children_lock:
+        for process in list(_children):
+            _stop(process)
 
 
-def _run_checker(path, timeout, wanted):
-    """Check a notebook in an idle checking process, or a new one; keep it for the next."""
-    with _lock:
-        checker = _idle.pop() if _idle else None
-    if checker is None:
-        checker = Checker()
-        with _lock:
-            _started.append(checker)
-    results = checker.check(path, timeout, wanted)
-    if checker.alive():
-        with _lock:
-            _idle.append(checker)
-    return results
+def _stop(process):
+    """Stop a checking process; it closes the student's process on its way out."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None):
@@ -169,3 +94,34 @@ def _check_written(answer):
             f"(it replaces {WRITTEN_PLACEHOLDER}); your instructor grades it by hand",
         )
     return Result("passed")
+
+
+def _run_checker(path, timeout, wanted):
+    """Run the checking process; the test cells it did not decide say why."""
+    with tempfile.TemporaryDirectory(prefix="selfcheck-") as folder:
+        results_file = Path(folder) / "results.jsonl"
+        results_file.touch()
+        log_file = Path(folder) / "output.log"
+        # One TensorFlow thread each, as in grading: the notebooks are checked side by side
+        env = {**ONE_THREAD, **os.environ}
+        env.update(MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
+        command = [sys.executable, "-m", CHECKER, str(path), str(results_file), str(timeout)]
+        with open(log_file, "wb") as log:
+            process = subprocess.Popen(
+                [*command, *wanted], stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        with _children_lock:
+            _children.add(process)
+        try:
+            process.wait()
+        finally:
+            _stop(process)
+            with _children_lock:
+                _children.discard(process)
+        results = read_results(results_file)
+        if any(grade_id not in results for grade_id in wanted):
+            output = log_file.read_text(errors="replace").strip()
+            last = output.splitlines()[-1] if output else f"exit code {process.returncode}"
+            lost = Result("error", f"the check stopped before this test cell ran ({last})")
+            results.update({g: lost for g in wanted if g not in results})
+    return {grade_id: results[grade_id] for grade_id in wanted}
