@@ -1,6 +1,7 @@
-"""Running a notebook's code cells without a kernel, as the self-check's worker and the
-sandbox's student process both do: IPython's magics turned into calls of a stand-in shell,
-each cell compiled under a name its tracebacks show, and a time limit raised by an alarm.
+"""Running a notebook's code cells without a kernel, as the sandbox's student process does
+(and the grading side, for the test cells it runs): IPython's magics turned into calls of a
+stand-in shell, each cell compiled under a name its tracebacks show, and a time limit raised
+by an alarm.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ QUIET_ENVIRONMENT = {
 }
 
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
-"""One TensorFlow thread per process, for the grading kernels and the self-check workers:
+"""One TensorFlow thread per process, for the grading kernels and the self-check processes:
 several of them share the cores without crowding each other, and a result does not depend
 on how many cores the machine has."""
 

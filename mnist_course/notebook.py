@@ -19,7 +19,7 @@ raw        a raw cell, which nothing runs                            (any)
 ========== ========================================================= ====================
 
 Notebooks are read as plain JSON (:func:`load_notebook`), not with nbformat: importing
-nbformat costs about a second in every self-check worker. The functions that take a cell or
+nbformat costs about a second in every self-check process. The functions that take a cell or
 a notebook accept both plain dicts and nbformat's ``NotebookNode``.
 """
 

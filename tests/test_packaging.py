@@ -73,6 +73,6 @@ def test_the_wheel_carries_the_four_mnist_files_their_checksums_and_the_subpacka
         "README.md",
     ):
         assert f"mnist_course/mnist_data/{name}" in names
-    modules = ("notebook", "grading/preprocessors", "selfcheck/worker", "selfcheck/plugin")
+    modules = ("notebook", "grading/preprocessors", "selfcheck/checker", "selfcheck/plugin")
     for module in (*modules, "sandbox/parent", "sandbox/child", "sandbox/wire"):
         assert f"mnist_course/{module}.py" in names

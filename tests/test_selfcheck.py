@@ -1,5 +1,7 @@
-"""The students' self-check, `pytest exercises`: it passes the solutions, says "not implemented
-yet" for untouched exercises, teaches on a wrong answer and survives an endless loop."""
+"""The students' self-check, `pytest exercises`: it runs a notebook as grading does (the
+checks in a process that ran none of the student's code), decides every visible check as the
+grader does, passes the solutions, says "not implemented yet" for untouched exercises, teaches
+on a wrong answer and survives an endless loop."""
 
 import os
 import re
@@ -13,7 +15,9 @@ from helpers import ASSIGNMENTS, ROOT, release_notebook, run_pytest, solution_no
 
 from mnist_course import notebook, selfcheck
 from mnist_course.checks import CheckFailed
-from mnist_course.selfcheck import worker
+from mnist_course.sandbox import StudentRaised
+from mnist_course.sandbox.grader import CellResult
+from mnist_course.selfcheck import checker
 
 EX01 = solution_notebook("ex01_data")
 
@@ -27,21 +31,32 @@ def notebook_with_answer(tmp_path, grade_id, source, *, path=EX01):
     return copy
 
 
-def test_the_worker_does_not_import_pytest():
-    """Each notebook's worker starts fresh: pytest belongs to the parent alone."""
-    code = "import sys, mnist_course.selfcheck.worker\nprint('pytest' in sys.modules)"
+def test_the_checking_process_does_not_import_pytest():
+    """Each notebook's checking process starts fresh: pytest belongs to the parent alone."""
+    code = "import sys, mnist_course.selfcheck.checker\nprint('pytest' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
 
 
-def test_the_worker_knows_a_failed_check_by_its_type_and_shows_its_message():
-    result = worker.describe_error(CheckFailed("normalize(x) ...\n  hint: subtract 0.5"), [])
-    assert result == selfcheck.Result("failed", "normalize(x) ...\n  hint: subtract 0.5")
+def test_a_failed_check_is_known_by_its_type_and_shows_its_message():
+    failure = CheckFailed("normalize(x) ...\n  hint: subtract 0.5")
+    result = CellResult(error=("CheckFailed", str(failure)), exception=failure)
+    assert checker.describe(result, timeout=60) == selfcheck.Result(
+        "failed", "normalize(x) ...\n  hint: subtract 0.5"
+    )
 
 
-def test_an_assertion_error_of_another_kind_is_not_taken_for_a_failed_check():
-    result = worker.describe_error(AssertionError("x"), [])
-    assert result.outcome == "error" and "raised AssertionError" in result.message
+def test_an_assertion_error_from_the_students_function_is_not_taken_for_a_failed_check():
+    raised = StudentRaised("normalize", "AssertionError", "x (in normalize(), cell 0, line 2: a)")
+    result = CellResult(error=("AssertionError", str(raised)), exception=raised)
+    described = checker.describe(
+        result,
+        timeout=60,
+        cells=[checker.Cell("answer", "answer cell normalize", "", "answer cell 'normalize'")],
+    )
+    assert described.outcome == "error"
+    assert described.message.startswith("normalize() raised AssertionError: x\n")
+    assert "at normalize() in answer cell 'normalize', line 2: a" in described.message
 
 
 def test_the_correct_answers_pass():
@@ -74,23 +89,30 @@ def test_an_endless_loop_is_stopped_and_the_other_checks_still_run(tmp_path):
 
 
 def test_a_loop_that_swallows_the_stop_is_killed_and_the_other_checks_still_run(tmp_path):
+    """The call is stopped from outside the student's process. (The loop runs on the check's
+    input only: a cell of the notebook that ran it would hold the student's process until
+    the cells' own limit, here as in grading.)"""
     source = (
         "def normalize(x):\n"
-        "    while True:\n"
+        "    while x.size == 256:\n"
         "        try:\n"
         "            sum(range(10**6))\n"
         "        except BaseException:\n"
         "            pass\n"
+        "    return x / 255 - 0.5\n"
     )
     path = notebook_with_answer(tmp_path, "normalize", source)
-    results = selfcheck.check_notebook(path, timeout=2, grace=1)
+    results = selfcheck.check_notebook(path, timeout=2)
     assert results["test_normalize"].outcome == "timeout"
     assert "did not return within 2 s" in results["test_normalize"].message
     assert results["test_split_labels"].passed and results["test_one_hot"].passed
 
 
 def test_a_function_that_ends_the_process_is_reported_and_the_other_checks_still_run(tmp_path):
-    source = "import os\n\n\ndef normalize(x):\n    os._exit(3)\n"
+    """(On the check's input only: a cell of the notebook that ran it would end the student's
+    process each time it is started, here as in grading.)"""
+    source = "import os\n\n\ndef normalize(x):\n    if x.size == 256:\n        os._exit(3)\n"
+    source += "    return x / 255 - 0.5\n"
     results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
     assert results["test_normalize"].outcome == "error"
     assert "stopped the check" in results["test_normalize"].message
@@ -126,6 +148,72 @@ def test_magics_in_an_answer_cell_do_not_stop_the_check(tmp_path):
     source = "%matplotlib inline\ndef normalize(x):\n    return x / 255 - 0.5\n"
     results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
     assert results["test_normalize"].passed
+
+
+def test_the_notebooks_cells_run_in_order_with_the_test_cells_between_them(tmp_path):
+    """As in grading: a cell below an answer (a demonstration the student changed, a cell of
+    their own) runs before the next test cell and can replace the answer; a test cell sees
+    only the cells above it."""
+    nb = nbformat.read(str(EX01), as_version=4)
+    cells = nb.cells
+    after = cells.index(notebook.find_cell(nb, "normalize")) + 1
+    cells[after].source = "def normalize(x):\n    return x / 255\n"  # wrong, replaces the answer
+    cells.append(nbformat.v4.new_code_cell("def split_labels(rows):\n    return None\n"))
+    path = tmp_path / EX01.name
+    nbformat.write(nb, str(path))
+    results = selfcheck.check_notebook(path)
+    assert results["test_normalize"].outcome == "failed", results["test_normalize"]
+    assert results["test_split_labels"].passed and results["test_one_hot"].passed
+
+
+def wrong_answers(tmp_path):
+    """Exercise 1 released, with the model answers but one wrong and one replaced by a wrong
+    one in a cell of the student's below it, as a student might hand it in."""
+    released = nbformat.read(str(release_notebook("ex01_data")), as_version=4)
+    answers = notebook.model_answers(notebook.load_notebook(EX01))
+    answers["normalize"] = "def normalize(x):\n    return x / 255\n"
+    for grade_id, source in answers.items():
+        notebook.find_cell(released, grade_id).source = source
+    cells = released.cells
+    after = cells.index(notebook.find_cell(released, "split_labels")) + 1
+    cells.insert(after, nbformat.v4.new_code_cell("split_labels = lambda rows: (rows, rows)"))
+    path = tmp_path / "ex01_data.ipynb"
+    nbformat.write(released, str(path))
+    return path
+
+
+def test_a_visible_check_decides_as_the_grader_does(tmp_path):
+    """The same notebook through `pytest exercises` and through nbgrader's preprocessor
+    (GradeOutside, without a released copy to compare demonstrations with: every cell runs):
+    the same test cells pass and fail."""
+    from mnist_course.grading.preprocessors import GradeOutside
+
+    path = wrong_answers(tmp_path)
+    nb = nbformat.read(str(path), as_version=4)
+    GradeOutside(timeout=60).preprocess(nb, {})
+    graded = {
+        cell.metadata.nbgrader.grade_id: not any(o.output_type == "error" for o in cell.outputs)
+        for cell in nb.cells
+        if notebook.cell_kind(cell) == notebook.TEST
+    }
+    checked = {grade_id: r.passed for grade_id, r in selfcheck.check_notebook(path).items()}
+    assert checked == graded
+    assert graded == {"test_split_labels": False, "test_normalize": False, "test_one_hot": True}
+
+
+def test_a_patch_in_the_students_process_cannot_make_a_wrong_answer_pass(tmp_path):
+    """numpy patched in an answer cell is patched where the student's code runs, not where the
+    check compares: the wrong answer still fails, with the check's own message."""
+    source = (
+        "np.allclose = lambda *args, **kwargs: True\n"
+        "np.array_equal = lambda *args, **kwargs: True\n\n\n"
+        "def normalize(x):\n"
+        "    assert np.allclose(0, 1)  # the patch holds where this function runs\n"
+        "    return x / 255\n"
+    )
+    results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
+    assert results["test_normalize"].outcome == "failed", results["test_normalize"]
+    assert "subtract 0.5 after dividing by 255" in results["test_normalize"].message
 
 
 @pytest.mark.notebooks

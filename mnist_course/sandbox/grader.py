@@ -22,7 +22,7 @@ import contextlib
 import functools
 import importlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .._cells import compile_cell, python_source
 from ..checks._state import CheckFailed
@@ -37,10 +37,16 @@ OUTPUT_LIMIT = 20_000
 
 @dataclass
 class CellResult:
-    """What one cell did: what it printed and, if it failed, the error's name and message."""
+    """What one cell did: what it printed and, if it failed, the error's name and message.
+
+    A test cell that failed also keeps the exception itself in ``exception``, for a caller
+    that words its own message (the self-check tells a :class:`CheckFailed` from the
+    student's ``NotImplementedError`` or a call that timed out).
+    """
 
     output: str = ""
     error: tuple[str, str] | None = None
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self):
@@ -266,8 +272,10 @@ class NotebookRun:
             raise
         except StudentRaised as error:
             result.error = (error.type_name, str(error))
+            result.exception = error
         except BaseException as error:  # a check fails, or the student's function did not return
             result.error = (type(error).__name__, _message(error))
+            result.exception = error
         result.output = output.text()
         return result
 

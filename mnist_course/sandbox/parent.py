@@ -59,10 +59,11 @@ class StudentCodeError(Exception):
 
 
 class StudentRaised(StudentCodeError):
-    """The student's function raised: ``type_name`` and ``message`` are its exception's."""
+    """The student's function ``function`` raised: ``type_name`` and ``message`` are its
+    exception's."""
 
     def __init__(self, name, type_name, message):
-        self.type_name, self.message = type_name, message
+        self.function, self.type_name, self.message = name, type_name, message
         super().__init__(f"{name}() raised {type_name}: {message}")
 
 

@@ -3,15 +3,17 @@
 - :mod:`~mnist_course.selfcheck.plugin`: runs inside pytest (the hooks and one item per test
   cell); the only module here that imports pytest;
 - :mod:`~mnist_course.selfcheck.parent`: runs in the same process, beside pytest: starts a
-  worker per notebook, watches its time and starts it again after a cell had to be killed;
-- :mod:`~mnist_course.selfcheck.worker`: the child process, ``python -m
-  mnist_course.selfcheck.worker``, that runs one notebook's cells and test cells;
+  checking process per notebook and reads back its results;
+- :mod:`~mnist_course.selfcheck.checker`: the checking process, ``python -m
+  mnist_course.selfcheck.checker``, that runs one notebook as grading does: the checks in it,
+  the student's cells in the sandbox's child process
+  (:class:`mnist_course.sandbox.grader.NotebookRun`);
 - :mod:`~mnist_course.selfcheck.results`: what a test cell can come to, as both sides read it.
 
 ``exercises/conftest.py`` turns the plugin on for ``exercises/``.
 """
 
-from .parent import DEFAULT_TIMEOUT, HARD_KILL_GRACE, check_notebook
+from .parent import DEFAULT_TIMEOUT, check_notebook
 from .results import Result
 
-__all__ = ["DEFAULT_TIMEOUT", "HARD_KILL_GRACE", "Result", "check_notebook"]
+__all__ = ["DEFAULT_TIMEOUT", "Result", "check_notebook"]

@@ -1,64 +1,67 @@
-"""The self-check's parent side: start a worker per notebook, watch it, start it again.
+"""The self-check's parent side: a checking process per notebook, and its results read back.
 
-:func:`check_notebook` runs a notebook's test cells in a fresh worker process
-(:mod:`mnist_course.selfcheck.worker`) and reads its results as they come. A cell that runs
-past the time limit and ignores the worker's own stop is killed after a grace period; the
-worker then starts again for the test cells that are left, so the other checks still run.
-This module runs in the process that asked for the check (pytest's, through
-:mod:`mnist_course.selfcheck.plugin`) and does not import pytest.
+:func:`check_notebook` starts ``python -m mnist_course.selfcheck.checker`` for a notebook
+and waits for it. That process runs the notebook as grading does (the checks in it, the
+student's cells in the sandbox's child that it starts); a call that runs past the time limit
+is stopped there, and the other checks go on. This module runs in the process that asked for
+the check (pytest's, through :mod:`mnist_course.selfcheck.plugin`) and does not import pytest.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from .._quiet import ONE_THREAD
 from ..notebook import WRITTEN_PLACEHOLDER, read_notebook
-from .results import Result, timeout_message
+from .results import Result, read_results
 
 DEFAULT_TIMEOUT = 60.0
-"""Seconds a test cell (or a setup or answer cell) may run before it is stopped."""
+"""Seconds one of the notebook's cells, or one call of a student's function, may run."""
 
-HARD_KILL_GRACE = 10.0
-"""Seconds past the time limit after which a cell that ignores the stop is killed."""
-
-WORKER = "mnist_course.selfcheck.worker"
-"""The worker's module, run as ``python -m``."""
+CHECKER = "mnist_course.selfcheck.checker"
+"""The checking process's module, run as ``python -m``."""
 
 _children = set()
 _children_lock = threading.Lock()
 
 
 @atexit.register
-def _kill_children():
+def _stop_children():
     with _children_lock:
         for process in list(_children):
-            if process.poll() is None:
-                process.kill()
+            _stop(process)
 
 
-def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None, grace=HARD_KILL_GRACE):
-    """Run a notebook's test cells against its answers; return ``{grade_id: Result}``.
+def _stop(process):
+    """Stop a checking process; it closes the student's process on its way out."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None):
+    """Run a notebook's test cells against its answers, as grading does; return
+    ``{grade_id: Result}``.
 
     Parameters
     ----------
     path : str or Path
         The notebook.
     timeout : float
-        Seconds each cell may run; a test cell past it is reported as timed out.
+        Seconds each of its cells, and each call of a student's function by a check, may
+        take; a check whose call ran past it is reported as timed out.
     grade_ids : iterable of str, optional
-        The test cells to run; all by default.
-    grace : float
-        Seconds past ``timeout`` after which a cell that ignores the stop is killed; the
-        worker then starts again for the remaining test cells.
+        The test cells (and written answers) to check; all by default.
 
     Returns
     -------
@@ -78,16 +81,8 @@ def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None, grace=HARD_
     for answer in written:
         if grade_ids is None or answer.grade_id in grade_ids:
             results[answer.grade_id] = _check_written(answer)
-    while wanted:
-        done, stopped = _run_once(path, timeout, grace, wanted)
-        results.update(done)
-        missing = [g for g in wanted if g not in results]
-        if stopped is not None and stopped[0] == "test" and stopped[1] in missing:
-            results[stopped[1]] = stopped[2]  # the others run again in a new process
-        else:
-            lost = Result("error", "the check stopped before this test cell ran")
-            results.update({g: stopped[2] if stopped else lost for g in missing})
-        wanted = [g for g in wanted if g not in results]
+    if wanted:
+        results.update(_run_checker(path, timeout, wanted))
     return results
 
 
@@ -101,64 +96,32 @@ def _check_written(answer):
     return Result("passed")
 
 
-def _run_once(path, timeout, grace, wanted):
-    """Run one worker; return (results, None) or, when it was killed or died in a cell,
-    (results, (kind, name, Result for that cell))."""
+def _run_checker(path, timeout, wanted):
+    """Run the checking process; the test cells it did not decide say why."""
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as folder:
         results_file = Path(folder) / "results.jsonl"
         results_file.touch()
         log_file = Path(folder) / "output.log"
-        # One TensorFlow thread each: the workers run side by side, one per core
+        # One TensorFlow thread each, as in grading: the notebooks are checked side by side
         env = {**ONE_THREAD, **os.environ}
         env.update(MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-        command = [sys.executable, "-m", WORKER, str(path)]
-        command += [str(results_file), str(timeout), *wanted]
+        command = [sys.executable, "-m", CHECKER, str(path), str(results_file), str(timeout)]
         with open(log_file, "wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            process = subprocess.Popen(
+                [*command, *wanted], stdout=log, stderr=subprocess.STDOUT, env=env
+            )
         with _children_lock:
             _children.add(process)
         try:
-            return _watch(process, results_file, log_file, timeout, grace)
+            process.wait()
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            _stop(process)
             with _children_lock:
                 _children.discard(process)
-
-
-def _watch(process, results_file, log_file, timeout, grace):
-    results, current, started, position = {}, None, time.monotonic(), 0
-    while True:
-        with open(results_file) as stream:
-            stream.seek(position)
-            chunk = stream.read()
-        complete = chunk[: chunk.rfind("\n") + 1]
-        position += len(complete.encode())
-        for line in complete.splitlines():
-            event = json.loads(line)
-            if event["event"] == "start":
-                current, started = (event["kind"], event["id"]), time.monotonic()
-            elif event["event"] == "result":
-                results[event["id"]] = Result(event["outcome"], event["message"])
-                current = None
-            elif event["event"] == "done":
-                return results, None
-        if current and time.monotonic() - started > timeout + grace:
-            process.kill()
-            process.wait()
-            kind, name = current
-            if kind == "test":
-                return results, (kind, name, Result("timeout", timeout_message(timeout)))
-            message = (
-                f"timed out: {name} did not finish within {timeout:g} s and was stopped, "
-                "so this check could not run. Look for a loop that never ends."
-            )
-            return results, (kind, name, Result("timeout", message))
-        if process.poll() is not None and not complete:
+        results = read_results(results_file)
+        if any(grade_id not in results for grade_id in wanted):
             output = log_file.read_text(errors="replace").strip()
             last = output.splitlines()[-1] if output else f"exit code {process.returncode}"
-            message = f"the notebook's code stopped the check ({last})"
-            kind, name = current or ("cell", "")
-            return results, (kind, name, Result("error", message))
-        time.sleep(0.05)
+            lost = Result("error", f"the check stopped before this test cell ran ({last})")
+            results.update({g: lost for g in wanted if g not in results})
+    return {grade_id: results[grade_id] for grade_id in wanted}

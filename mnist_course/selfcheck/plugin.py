@@ -2,8 +2,9 @@
 
 It collects each exercise notebook as a file with one item per test cell (and per written
 answer), starts checking every notebook with selected items in the background, a few at a
-time (:func:`mnist_course.selfcheck.check_notebook`), and reports each item: passed, or
-failed with what was expected, what the function returned and a hint, never a traceback.
+time, each in a checking process of its own that runs it as grading does
+(:func:`mnist_course.selfcheck.check_notebook`), and reports each item: passed, or failed
+with what was expected, what the function returned and a hint, never a traceback.
 ``exercises/conftest.py`` turns it on for ``exercises/``. This is the only module of the
 self-check that imports pytest.
 """
@@ -20,12 +21,14 @@ from .parent import DEFAULT_TIMEOUT, check_notebook
 
 
 def pytest_addoption(parser):
-    """Add ``--check-timeout``: seconds each exercise cell may run (default 60)."""
+    """Add ``--check-timeout``: seconds each exercise cell, and each call of an exercise's
+    function by a check, may run (default 60)."""
     parser.addoption(
         "--check-timeout",
         type=float,
         default=DEFAULT_TIMEOUT,
-        help="seconds each exercise cell may run before it is stopped (default 60)",
+        help="seconds each exercise cell, and each call of your function by a check, may run "
+        "before it is stopped (default 60)",
     )
 
 

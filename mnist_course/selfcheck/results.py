@@ -1,14 +1,16 @@
-"""What checking one test cell can come to, as the worker writes it and the parent reads it.
+"""What checking one test cell can come to, as the checking process writes it and the parent
+reads it.
 
-The worker writes one JSON object a line to a results file (:func:`event_line`); the parent
-reads them back as they come. Events: ``start`` (a cell or test cell begins, with ``kind``
-and ``id``), ``result`` (a test cell's :class:`Result`) and ``done``.
+The checking process (:mod:`mnist_course.selfcheck.checker`) writes one JSON object a line
+to a results file as each test cell is decided (:func:`result_line`); the parent reads them
+back when it is done (:func:`read_results`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 OUTCOMES = ("passed", "failed", "not_implemented", "timeout", "error")
 """Every outcome a test cell (or written answer) can have."""
@@ -32,15 +34,36 @@ class Result:
         return self.outcome == "passed"
 
 
-def event_line(event, **fields):
-    """Return one line of the results file: the event and its fields as JSON.
+def result_line(grade_id, result):
+    """Return one line of the results file: a test cell's grade_id and its :class:`Result`.
 
     Examples
     --------
-    >>> event_line("result", id="test_normalize", outcome="passed", message="")
-    '{"event": "result", "id": "test_normalize", "outcome": "passed", "message": ""}\\n'
+    >>> result_line("test_normalize", Result("passed"))
+    '{"id": "test_normalize", "outcome": "passed", "message": ""}\\n'
     """
-    return json.dumps({"event": event, **fields}) + "\n"
+    return json.dumps({"id": grade_id, "outcome": result.outcome, "message": result.message}) + "\n"
+
+
+def read_results(path):
+    """Read a results file back: ``{grade_id: Result}``, a last line cut short ignored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as file:
+    ...     _ = file.write(result_line("test_one_hot", Result("failed", "hint: ...")) + '{"id"')
+    >>> read_results(file.name)
+    {'test_one_hot': Result(outcome='failed', message='hint: ...')}
+    """
+    results = {}
+    for line in Path(path).read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        results[event["id"]] = Result(event["outcome"], event["message"])
+    return results
 
 
 def timeout_message(timeout, function="your function"):
