@@ -15,7 +15,7 @@ or writes its feedback (in ``nbgrader autograde``, or in a worker of
 from __future__ import annotations
 
 import os
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -139,20 +139,21 @@ class GradeOutside(Execute):
             timeout=self.timeout or 120, sandbox=self.sandbox, memory=int(self.memory_gib * GiB)
         ) as run:
             self.log.info("The student's code runs contained by %s", run.containment)
-            pending = []
+            run_cells = []
             for cell in nb.cells:
                 if cell.cell_type != "code":
                     continue
                 kind = cell_kind(cell)
-                if kind == TEST:
-                    self._run_student_cells(run, pending)
-                    pending = []
-                    self._run_test_cell(run, cell, tests)
-                elif kind == OWN and cell.source in skipped:
+                if kind == OWN and cell.source in skipped:
                     cell.outputs = []
+                elif kind == TEST:
+                    source = self._test_source(cell, tests)
+                    if source is not None:
+                        run_cells.append(_Cell(cell, kind, source))
                 elif cell.source.strip():
-                    pending.append(cell)
-            self._run_student_cells(run, pending)
+                    run_cells.append(_Cell(cell, kind, cell.source))
+            for item, result in run.run(run_cells):
+                self._record(item, result)
         return nb, resources
 
     def _gradebook_tests(self, resources):
@@ -172,33 +173,29 @@ class GradeOutside(Execute):
                 if cell.name in graded and cell.name not in solutions
             }
 
-    def _run_student_cells(self, run, cells):
-        if not cells:
-            return
-        for cell, result in zip(cells, run.student_cells([c.source for c in cells]), strict=True):
-            self._log_stop(cell.metadata.get("nbgrader", {}).get("grade_id", "(own)"), result)
-            cell.outputs = _outputs(result)
-
-    def _run_test_cell(self, run, cell, tests):
+    def _test_source(self, cell, tests):
+        """The source to run for a test cell: the gradebook's, or None (and an error output)
+        for a cell that only claims to be a test cell."""
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if tests is None:
-            source = cell.source
-        elif grade_id in tests:
-            source = tests[grade_id]
-        else:
-            self.log.error("Cell %r is not a test cell of this exercise: not run", grade_id)
-            cell.outputs = [_error("NotATestCell", "this cell is not one of the exercise's tests")]
-            return
-        started = time.monotonic()
-        result = run.test_cell(source)
-        self.log.info(
-            "Test cell %s: %s (%.1f s)",
-            grade_id,
-            "passed" if result.passed else f"failed ({result.error[0]})",
-            time.monotonic() - started,
-        )
-        self._log_stop(grade_id, result)
-        cell.outputs = _outputs(result)
+            return cell.source
+        if grade_id in tests:
+            return tests[grade_id]
+        self.log.error("Cell %r is not a test cell of this exercise: not run", grade_id)
+        cell.outputs = [_error("NotATestCell", "this cell is not one of the exercise's tests")]
+        return None
+
+    def _record(self, item, result):
+        """Give a cell its outputs, and say in the log how a test cell went."""
+        name = item.cell.metadata.get("nbgrader", {}).get("grade_id", "(own)")
+        if item.kind == TEST:
+            self.log.info(
+                "Test cell %s: %s",
+                name,
+                "passed" if result.passed else f"failed ({result.error[0]})",
+            )
+        self._log_stop(name, result)
+        item.cell.outputs = _outputs(result)
 
     def _log_stop(self, name, result):
         """Say in the log when the student's code ran past its time or its process died."""
@@ -209,6 +206,15 @@ class GradeOutside(Execute):
             self.log.error("Cell %s %s: %s", name, TIMEOUT_MESSAGE, message)
         elif kind == "ProcessDied":
             self.log.error("Cell %s: %s; %s", name, message, RESTART_MESSAGE)
+
+
+@dataclass
+class _Cell:
+    """A code cell of the notebook being graded, with the source that runs for it."""
+
+    cell: object
+    kind: str
+    source: str
 
 
 def _error(name, message):

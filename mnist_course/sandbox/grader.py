@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from .._cells import compile_cell, python_source
 from ..checks._state import CheckFailed
+from ..notebook import TEST
 from .parent import GiB, StudentCodeError, StudentProcess, StudentRaised
 
 MODULES = {"mnist_course": "mnist_course", "np": "numpy", "numpy": "numpy"}
@@ -258,6 +259,33 @@ class NotebookRun:
                 with contextlib.suppress(StudentCodeError):
                     namespace[name] = self.process.value(name)
         return namespace
+
+    def run(self, cells):
+        """Run a notebook's code cells in order, as grading does; yield ``(cell, CellResult)``.
+
+        ``cells`` are objects with ``kind`` and ``source`` (or ``(kind, source)`` pairs, kinds
+        from :mod:`mnist_course.notebook`): the student's cells up to a test cell run in the
+        student's process, in one batch, then the test cell here; after the last test cell,
+        the remaining cells of the student's run too. Every cell's result is yielded, the
+        student's cells when their batch has run. Which cells to leave out (an unchanged
+        demonstration, an empty cell) is the caller's choice, as is where a test cell's
+        source comes from (the gradebook, in grading).
+        """
+        pending = []
+        for cell in cells:
+            kind, source = (cell.kind, cell.source) if hasattr(cell, "kind") else cell
+            if kind != TEST:
+                pending.append((cell, source))
+                continue
+            yield from self._run_batch(pending)
+            pending = []
+            yield cell, self.test_cell(source)
+        yield from self._run_batch(pending)
+
+    def _run_batch(self, pending):
+        if pending:
+            results = self.student_cells([source for _, source in pending])
+            yield from zip([cell for cell, _ in pending], results, strict=True)
 
     def test_cell(self, source):
         """Run a test cell here, the student's functions called in the child."""

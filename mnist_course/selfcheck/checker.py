@@ -262,23 +262,20 @@ def check_cells(path, *, timeout, grade_ids=None, sandbox="auto"):
     if not chosen:
         return
     last = max(i for i, cell in enumerate(cells) if cell.kind == TEST and cell.name in chosen)
-    ran, failed, pending = [], [], []
+    wanted = [
+        cell
+        for cell in cells[: last + 1]
+        if (cell.name in chosen if cell.kind == TEST else cell.source.strip())
+    ]  # as grading does: an empty cell is not sent
+    ran, failed = [], []
     with NotebookRun(timeout=timeout, sandbox=sandbox) as run:
-        for cell in cells[: last + 1]:
-            if cell.kind != TEST:
-                if cell.source.strip():  # as grading does: an empty cell is not sent
-                    pending.append(cell)
-                continue
-            if pending:
-                results = run.student_cells([student.source for student in pending])
-                for student, result in zip(pending, results, strict=True):
-                    if result.error is not None:
-                        failed.append((student, result.error))
-                ran += pending
-                pending = []
-            if cell.name in chosen:
-                result = run.test_cell(cell.source)
+        for cell, result in run.run(wanted):
+            if cell.kind == TEST:
                 yield cell.name, describe(result, timeout=timeout, cells=ran, failed=failed)
+                continue
+            ran.append(cell)
+            if result.error is not None:
+                failed.append((cell, result.error))
 
 
 def _stop(signum, frame):
