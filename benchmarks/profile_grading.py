@@ -31,8 +31,14 @@ from nbclient import NotebookClient
 
 from mnist_course.checks._reference import CACHE_VARIABLE
 from mnist_course.grading import grading_environment
-from mnist_course.grading.preprocessors import demonstration_sources
-from mnist_course.notebook import OWN, cell_kind, find_cell, load_notebook, model_answers
+from mnist_course.notebook import (
+    cell_kind,
+    demonstration_digests,
+    find_cell,
+    is_unchanged_demonstration,
+    load_notebook,
+    model_answers,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
@@ -55,7 +61,7 @@ def label(cell):
 
 def profile(exercise, skipped=frozenset()):
     """[(what, seconds), ...] for one complete submission, kernel start first; the code cells
-    whose source is in ``skipped`` are not run."""
+    whose digest is in ``skipped`` are not run."""
     nb = complete_submission(exercise)
     with tempfile.TemporaryDirectory(prefix="profile-grading-") as folder:
         client = NotebookClient(nb, timeout=600, resources={"metadata": {"path": folder}})
@@ -65,7 +71,7 @@ def profile(exercise, skipped=frozenset()):
         with client.setup_kernel(cwd=folder):
             rows.append(("kernel start", time.perf_counter() - start))
             for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code" or cell_kind(cell) == OWN and cell.source in skipped:
+                if cell.cell_type != "code" or is_unchanged_demonstration(cell, skipped):
                     continue
                 start = time.perf_counter()
                 client.execute_cell(cell, index)
@@ -79,7 +85,7 @@ def profile(exercise, skipped=frozenset()):
 def as_graded(exercise):
     """The rows of a second student graded as the course grades (see the module's doc)."""
     released = nbformat.read(ROOT / "exercises" / exercise / f"{exercise}.ipynb", as_version=4)
-    skipped = demonstration_sources(released)
+    skipped = frozenset(demonstration_digests(released))
     with tempfile.TemporaryDirectory(prefix="profile-references-") as folder:
         os.environ[CACHE_VARIABLE] = folder
         try:

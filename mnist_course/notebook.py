@@ -25,6 +25,7 @@ a notebook accept both plain dicts and nbformat's ``NotebookNode``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,11 @@ BEGIN_HIDDEN_TESTS = "### BEGIN HIDDEN TESTS"
 END_HIDDEN_TESTS = "### END HIDDEN TESTS"
 
 WRITTEN_PLACEHOLDER = "YOUR ANSWER HERE"
+
+DEMONSTRATIONS = "demonstrations"
+"""Key, under the notebook's ``metadata["mnist_course"]``, of the digests of its demonstration
+cells (:func:`mark_demonstrations`): the released ones, that grading and the self-check do not
+run while the student leaves them as they are."""
 """What nbgrader puts in a written-answer cell for the student to replace."""
 
 
@@ -335,3 +341,57 @@ def read_notebook(path):
         elif kind in (SETUP, ANSWER):
             code.append((f"{kind} cell {grade_id}", source))
     return code, tests, written
+
+
+def source_digest(source):
+    """A cell source's digest, as :data:`DEMONSTRATIONS` lists them.
+
+    Examples
+    --------
+    >>> source_digest("print(x.shape)")
+    'f4730632f652fdab'
+    """
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def demonstration_digests(notebook):
+    """The digests of a notebook's demonstration cells: its code cells without nbgrader
+    metadata (``print(x.shape)``, a short training run to look at), which call the
+    student's functions to show what they do and decide no points."""
+    return sorted(
+        {
+            source_digest(cell_source(cell))
+            for cell in notebook["cells"]
+            if cell_kind(cell) == OWN and cell_source(cell).strip()
+        }
+    )
+
+
+def released_demonstrations(notebook):
+    """The digests the notebook's metadata lists (:data:`DEMONSTRATIONS`), as a frozenset."""
+    listed = notebook.get("metadata", {}).get("mnist_course", {}).get(DEMONSTRATIONS, [])
+    return frozenset(digest for digest in listed if isinstance(digest, str))
+
+
+def is_unchanged_demonstration(cell, digests):
+    """Whether a code cell is one of the demonstrations ``digests`` lists, as released."""
+    return cell_kind(cell) == OWN and source_digest(cell_source(cell)) in digests
+
+
+def mark_demonstrations(path):
+    """Write the digests of a source notebook's demonstration cells into its metadata.
+
+    Run it on ``solutions/<exercise>/<exercise>.ipynb`` after changing a demonstration cell,
+    then generate the release again (nbgrader keeps the notebook's metadata);
+    ``tests/test_notebook.py`` says when one is out of date. Returns whether it changed.
+    """
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    digests = demonstration_digests(notebook)
+    course = notebook.metadata.setdefault("mnist_course", {})
+    if course.get(DEMONSTRATIONS) == digests:
+        return False
+    course[DEMONSTRATIONS] = digests
+    nbformat.write(notebook, path)
+    return True

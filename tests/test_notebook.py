@@ -148,3 +148,39 @@ def test_cells_made_with_nbformat_are_read_like_stored_ones(tmp_path):
     nbformat.write(new_notebook(cells=[cell]), path)
     code, tests, written = notebook.read_notebook(path)
     assert code == [("answer cell x", "def f(): ...")] and tests == written == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solution_and_the_release_list_their_demonstrations_as_they_are(assignment):
+    """The self-check knows the released demonstrations by these digests; grading computes
+    them from the release. After changing a demonstration cell the list must be renewed."""
+    fix = (
+        f"run: python -c 'from mnist_course.notebook import mark_demonstrations; "
+        f'mark_demonstrations("solutions/{assignment}/{assignment}.ipynb")\' '
+        f"then nbgrader generate_assignment {assignment} --force"
+    )
+    for path in (solution_notebook(assignment), release_notebook(assignment)):
+        nb = notebook.load_notebook(path)
+        listed = notebook.released_demonstrations(nb)
+        assert listed and listed == set(notebook.demonstration_digests(nb)), f"{path}: {fix}"
+
+
+def test_a_demonstration_is_unchanged_only_with_the_released_source():
+    released = {"cell_type": "code", "metadata": {}, "source": "print(normalize(x).max())"}
+    digests = frozenset(notebook.demonstration_digests({"cells": [released]}))
+    assert notebook.is_unchanged_demonstration(released, digests)
+    changed = {**released, "source": "print(normalize(x).min())"}
+    assert not notebook.is_unchanged_demonstration(changed, digests)
+    answer = {**released, "metadata": {"nbgrader": {"solution": True, "grade_id": "a"}}}
+    assert not notebook.is_unchanged_demonstration(answer, digests)
+
+
+def test_mark_demonstrations_writes_the_list_once(tmp_path):
+    path = tmp_path / "ex01_data.ipynb"
+    path.write_bytes(solution_notebook("ex01_data").read_bytes())
+    assert not notebook.mark_demonstrations(path)  # already up to date
+    nb = notebook.load_notebook(path)
+    nb["metadata"]["mnist_course"]["demonstrations"] = []
+    path.write_text(json.dumps(nb))
+    assert notebook.mark_demonstrations(path)
+    assert notebook.released_demonstrations(notebook.load_notebook(path))

@@ -25,7 +25,7 @@ from traitlets import Bool, Float, Unicode
 
 from .._quiet import ONE_THREAD
 from ..checks._reference import CACHE_VARIABLE
-from ..notebook import OWN, TEST, cell_kind
+from ..notebook import TEST, cell_kind, demonstration_digests, is_unchanged_demonstration
 from ..sandbox.parent import GiB
 
 TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
@@ -33,23 +33,6 @@ TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
 
 RESTART_MESSAGE = "the student's process was started again"
 """Part of the log line :class:`GradeOutside` writes when the student's process had died."""
-
-
-def demonstration_sources(notebook):
-    """The sources of a released notebook's demonstration cells: its unlocked code cells
-    without nbgrader metadata (``print(x.shape)``, a short training run to look at), which
-    call the student's functions to show what they do and decide no points.
-
-    Examples
-    --------
-    >>> from nbformat.v4 import new_code_cell, new_notebook
-    >>> nb = new_notebook(cells=[new_code_cell("print(normalize(x).max())")])
-    >>> demonstration_sources(nb)
-    frozenset({'print(normalize(x).max())'})
-    """
-    return frozenset(
-        cell.source for cell in notebook.cells if cell_kind(cell) == OWN and cell.source.strip()
-    )
 
 
 def released_notebook(coursedir, resources):
@@ -88,7 +71,8 @@ class GradeOutside(Execute):
     ``Execute.timeout`` is stopped (the student's process is killed and the next call starts
     it again, re-running the cells so far); it costs the checks that needed it.
 
-    A demonstration cell (see :func:`demonstration_sources`) that the student left exactly as
+    A demonstration cell (see :func:`mnist_course.notebook.demonstration_digests`) that the
+    student left exactly as
     released is not run: it shows the student's functions at work and no test cell reads what
     it computes. ``skip_unchanged_demonstrations = False`` runs every cell.
     """
@@ -131,7 +115,7 @@ class GradeOutside(Execute):
             if self.skip_unchanged_demonstrations:
                 released = released_notebook(coursedir, resources)
                 if released is not None:
-                    skipped = demonstration_sources(released)
+                    skipped = frozenset(demonstration_digests(released))
             if self.reference_cache and CACHE_VARIABLE not in os.environ:
                 os.environ[CACHE_VARIABLE] = str(Path(coursedir.root) / self.reference_cache)
         tests = self._gradebook_tests(resources)
@@ -144,7 +128,7 @@ class GradeOutside(Execute):
                 if cell.cell_type != "code":
                     continue
                 kind = cell_kind(cell)
-                if kind == OWN and cell.source in skipped:
+                if is_unchanged_demonstration(cell, skipped):
                     cell.outputs = []
                 elif kind == TEST:
                     source = self._test_source(cell, tests)

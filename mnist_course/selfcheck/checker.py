@@ -9,14 +9,12 @@ the student's functions in that child. So a visible check decides here what it d
 grading, and nothing the notebook's code changes in its own process (numpy, Keras, the
 checks) changes how a check judges.
 
-Every code cell runs, the demonstration cells between the answers included. Grading skips a
-demonstration cell only if it is exactly as released, which it learns from the released
-notebook; here the notebook *is* the release the student edits, so there is nothing to
-compare with. Skipping a cell the student changed or added could change a check (a function
-defined again below its answer cell); running an unchanged demonstration changes none, since
-no test cell reads what it computes, with one exception: a function that, called there,
-ends or wedges the student's process fails the checks after it here, which grading, skipping
-that cell, would still run.
+The same cells run as in grading: every code cell but the demonstration cells the student
+left exactly as released (they show the student's functions at work, and no test cell reads
+what they compute). Grading knows them from the released notebook; here the notebook is the
+release the student edits, so they are known by the digests that the notebook's metadata
+lists (:func:`mnist_course.notebook.released_demonstrations`). A demonstration the student
+changed, and any cell the student added, runs.
 
 Each test cell's outcome is worded for the student (:func:`describe`) and written to
 ``RESULTS_FILE`` as a JSON line (:mod:`mnist_course.selfcheck.results`). This process never
@@ -36,8 +34,10 @@ from mnist_course.notebook import (
     TEST,
     cell_kind,
     cell_source,
+    is_unchanged_demonstration,
     load_notebook,
     nbgrader_metadata,
+    released_demonstrations,
 )
 from mnist_course.sandbox import CallTimedOut, ProcessDied, StudentCodeError, StudentRaised
 from mnist_course.selfcheck.results import Result, result_line, timeout_message
@@ -210,18 +210,21 @@ def _student_raised(error, cells, failed):
 
 
 def code_cells(path):
-    """A notebook's code cells in order, as :class:`Cell`.
+    """A notebook's code cells in order, as :class:`Cell`, without the demonstrations that
+    are as released.
 
     Examples
     --------
     >>> cells = code_cells("solutions/ex01_data/ex01_data.ipynb")
     >>> [cell.name for cell in cells[:4]]  # doctest: +NORMALIZE_WHITESPACE
-    ['setup cell setup', 'answer cell split_labels',
-     'the code cell after answer cell split_labels', 'test_split_labels']
+    ['setup cell setup', 'answer cell split_labels', 'test_split_labels',
+     'answer cell normalize']
     """
     previous, cells = ("the first code cell", "the first code cell"), []
-    for cell in load_notebook(path)["cells"]:
-        if cell["cell_type"] != "code":
+    notebook = load_notebook(path)
+    demonstrations = released_demonstrations(notebook)
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code" or is_unchanged_demonstration(cell, demonstrations):
             continue
         kind, source = cell_kind(cell), cell_source(cell)
         grade_id = nbgrader_metadata(cell).get("grade_id", "")
