@@ -36,7 +36,7 @@ c.Execute.raise_on_iopub_timeout = False
 c.OverwriteCells.add_missing_cells = True
 # No kernel: the student's cells run in a contained child process, the test cells in nbgrader's
 # own process, calling the student's functions in the child (README: "What grading
-# guarantees"). A cell that hangs or crashes costs only the checks that needed it.
+# guarantees"). A call that hangs or crashes costs only the test cell that made it.
 # (nbgrader 0.9.6's default list, with Execute replaced)
 c.Autograde.autograde_preprocessors = [
     "mnist_course.grading.preprocessors.GradeOutside",

@@ -4,7 +4,9 @@ A temporary course is made from solutions/ and the repository's nbgrader_config.
 simulated student submitting the complete solution. Measured:
 
 - per student: ``nbgrader autograde <exercise> --student s00`` for each exercise, as an
-  instructor runs it (a new kernel, TensorFlow imported, every test cell, training included);
+  instructor runs it (nbgrader's process and the student's process that the course's
+  ``GradeOutside`` starts, TensorFlow imported, every test cell, training included; a course
+  in ``--baseline`` runs with its own ``nbgrader_config.py``, before commit cc7725e a kernel);
   then ``--student s01`` in the same course, a student after the first (the course's
   reference runs are then stored in ``grading/references/``);
 - with ``--baseline DIR`` (a checkout of an earlier commit, e.g. ``git worktree add
@@ -17,7 +19,9 @@ simulated student submitting the complete solution. Measured:
   every point autograding can give (ex05's written answer is graded by hand).
 
 Wall time depends on what else the machine runs, so the CPU seconds of the process tree and
-the load average are printed too.
+the load average are printed too. Under bubblewrap the CPU seconds leave out the student's
+process: it is killed with its namespace and no process that this one waits for counts its
+time (``profile_grading.py --as-graded`` reads it before it ends). Compare wall times.
 
 Usage (from the repository root)::
 

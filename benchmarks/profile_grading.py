@@ -1,14 +1,25 @@
-"""Where the time of grading one student goes: kernel start, then each cell of the notebook.
+"""Where the time of grading one student goes, cell by cell.
 
 Each exercise's complete submission (the released notebook with the model answers) is run
-as nbgrader's autograde runs it: a fresh kernel in the grading environment, every cell in
-order. Printed per exercise: the kernel's start, the setup cell (imports and data), the
-student's answer and own cells, and each test cell, in wall seconds, then the sum per kind.
+two ways:
 
-``--as-graded`` runs the cells as the course's grading does: the demonstration cells left as
-released are skipped (``RestartingExecute.skip_unchanged_demonstrations``) and the reference
-runs are stored in a temporary folder; each exercise runs twice, the second time as a student
-after the first (the reference runs stored), and the second is printed.
+- by default, in a Jupyter kernel, as nbgrader's own ``Execute`` would run it (and as the
+  course graded before ``GradeOutside``): a fresh kernel in the grading environment, every
+  cell in order. Printed: the kernel's start, the setup cell (imports and data), the
+  student's answer and own cells, and each test cell;
+- ``--as-graded``, as the course grades now (``GradeOutside``, through
+  :class:`mnist_course.sandbox.grader.NotebookRun`): the student's process started, the
+  student's cells run there one by one (grading sends them in batches: the same work; the
+  demonstration cells left as released skipped),
+  each test cell run in this process as the gradebook holds it (hidden tests included, taken
+  from ``solutions/``), the reference runs stored in a temporary folder. Each exercise runs
+  twice, the second time as a student after the first (the reference runs stored), and the
+  second is printed. Each test cell's line also says how many calls it made into the
+  student's process, their round trips (the student's function included), and the time this
+  process spent writing and reading Keras models as ``.keras`` files; the last line, the CPU
+  seconds of this process and of the student's (read from /proc before it ends).
+
+Printed in wall seconds, then the sum per kind.
 
 Usage (from the repository root)::
 
@@ -20,6 +31,7 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -32,12 +44,15 @@ from nbclient import NotebookClient
 from mnist_course.checks._reference import CACHE_VARIABLE
 from mnist_course.grading import grading_environment
 from mnist_course.notebook import (
+    TEST,
     cell_kind,
+    cell_source,
     demonstration_digests,
     find_cell,
     is_unchanged_demonstration,
     load_notebook,
     model_answers,
+    nbgrader_metadata,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +97,126 @@ def profile(exercise, skipped=frozenset()):
     return rows
 
 
+def gradebook_tests(exercise):
+    """``{grade_id: source}`` of the exercise's test cells as nbgrader's gradebook holds them
+    (from ``solutions/``, hidden tests included)."""
+    source = load_notebook(ROOT / "solutions" / exercise / f"{exercise}.ipynb")
+    return {
+        nbgrader_metadata(cell)["grade_id"]: cell_source(cell)
+        for cell in source["cells"]
+        if cell_kind(cell) == TEST
+    }
+
+
+@contextlib.contextmanager
+def timed_transfers():
+    """Count the calls into the student's process and time them, and the time this process
+    spends writing and reading Keras models (``wire.save_model`` and ``wire.load_model``)."""
+    from mnist_course.sandbox import parent, wire
+
+    totals = {"calls": 0, "call": 0.0, "save": 0.0, "load": 0.0}
+    originals = {
+        (parent.StudentProcess, "_call"): "call",
+        (parent.StudentProcess, "value"): "call",
+        (wire, "save_model"): "save",
+        (wire, "load_model"): "load",
+    }
+    kept = {key: getattr(*key) for key in originals}
+
+    def timing(function, what):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                totals[what] += time.perf_counter() - start
+                totals["calls"] += what == "call"
+
+        return timed
+
+    try:
+        for (owner, name), what in originals.items():
+            setattr(owner, name, timing(kept[owner, name], what))
+        yield totals
+    finally:
+        for (owner, name), function in kept.items():
+            setattr(owner, name, function)
+
+
+def profile_outside(exercise, skipped=frozenset()):
+    """[(what, seconds), ...] for one complete submission graded as ``GradeOutside`` grades it:
+    the student's process started first, each student's cell run there (those whose digest is
+    in ``skipped`` not run), each test cell here."""
+    from mnist_course.sandbox.grader import NotebookRun
+
+    nb = complete_submission(exercise)
+    tests = gradebook_tests(exercise)
+    os.environ.update(grading_environment())
+    rows = []
+    cpu = time.process_time()
+    with timed_transfers() as totals:
+        start = time.perf_counter()
+        with NotebookRun(timeout=120) as run:
+            seconds = time.perf_counter() - start
+            rows.append((f"start of the student's process ({run.containment})", seconds))
+            for cell in nb.cells:
+                if cell.cell_type != "code" or is_unchanged_demonstration(cell, skipped):
+                    continue
+                before = dict(totals)
+                had_keras = "keras" in sys.modules
+                start = time.perf_counter()
+                if cell_kind(cell) == TEST:
+                    grade_id = nbgrader_metadata(cell)["grade_id"]
+                    result = run.test_cell(tests[grade_id])
+                else:
+                    (result,) = run.student_cells([cell.source])
+                seconds = time.perf_counter() - start
+                note = f" ERROR {result.error[0]}" if result.error else ""
+                if cell_kind(cell) == TEST:
+                    note += _transfers(before, totals, not had_keras and "keras" in sys.modules)
+                rows.append((label(cell) + note, seconds))
+            student_cpu = _tree_cpu_seconds(run.process._process.pid)
+    rows.append(
+        (
+            f"CPU: {time.process_time() - cpu:.1f} s here, {student_cpu:.1f} s in the "
+            "student's process",
+            None,
+        )
+    )
+    return rows
+
+
+def _tree_cpu_seconds(pid):
+    """CPU seconds of ``pid``'s descendants, read from /proc while they run (Linux)."""
+    parents, times = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grew = {pid}, True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return sum(times[process] for process in tree - {pid})
+
+
+def _transfers(before, after, imported_keras):
+    """`` [2 call(s) 1.20 s; .keras write 0.10 s, read 0.30 s here]`` for one test cell."""
+    change = {what: after[what] - before[what] for what in after}
+    return (
+        f" [{change['calls']} call(s) {change['call']:.2f} s; .keras write {change['save']:.2f}"
+        f" s, read {change['load']:.2f} s here{'; Keras imported here' if imported_keras else ''}]"
+    )
+
+
 def as_graded(exercise):
     """The rows of a second student graded as the course grades (see the module's doc)."""
     released = nbformat.read(ROOT / "exercises" / exercise / f"{exercise}.ipynb", as_version=4)
@@ -89,8 +224,8 @@ def as_graded(exercise):
     with tempfile.TemporaryDirectory(prefix="profile-references-") as folder:
         os.environ[CACHE_VARIABLE] = folder
         try:
-            profile(exercise, skipped)
-            return profile(exercise, skipped)
+            profile_outside(exercise, skipped)
+            return profile_outside(exercise, skipped)
         finally:
             del os.environ[CACHE_VARIABLE]
 
@@ -104,11 +239,14 @@ def main(argv=None):
     kinds = {}
     for exercise in args.exercises:
         rows = as_graded(exercise) if args.as_graded else profile(exercise)
-        total = sum(seconds for _, seconds in rows)
+        total = sum(seconds for _, seconds in rows if seconds is not None)
         print(f"\n{exercise}: {total:.1f} s, load average {os.getloadavg()[0]:.2f}")
         for what, seconds in rows:
+            if seconds is None:  # a note, not a time
+                print(f"  {what}")
+                continue
             print(f"  {seconds:7.2f} s  {what}")
-            kind = what.split()[0] if what != "kernel start" else what
+            kind = what if what == "kernel start" else what.split()[0]
             kinds[kind] = kinds.get(kind, 0.0) + seconds
         sys.stdout.flush()
     print("\nEvery exercise, by kind of cell:")

@@ -17,9 +17,9 @@ QUIET_ENVIRONMENT = {
 }
 
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
-"""One TensorFlow thread per process, for the grading kernels and the self-check processes:
-several of them share the cores without crowding each other, and a result does not depend
-on how many cores the machine has."""
+"""One TensorFlow thread per process, for grading (nbgrader's process and the student's) and
+the self-check's processes: several of them share the cores without crowding each other, and a
+result does not depend on how many cores the machine has."""
 
 
 def silence_tensorflow():

@@ -46,13 +46,14 @@ def load(exercise):
     The isolation that a test cell gets: the exercise's module and the shared modules it
     uses are reloaded from their files, so whatever earlier cells assigned to them (a check
     replaced by ``lambda *args: None``, a message helper that stays silent, other inputs) is
-    undone before the check runs. Only ``_state`` is kept, so MNIST is decoded once per kernel
-    and :class:`CheckFailed` keeps one type; ``load`` itself cannot be rebound (see
+    undone before the check runs. Only ``_state`` is kept, so MNIST is decoded once per
+    process and :class:`CheckFailed` keeps one type; ``load`` itself cannot be rebound (see
     :class:`_ChecksPackage`). It does not restore the rest of the process (numpy, Keras, the
-    course's other modules, the import system, IPython): code that patches those runs
-    in the same kernel as the check. ``mnist-course autograde`` flags such code for a look by
-    hand (``mnist_course.grading``), and README's "What grading guarantees" says what that
-    leaves open.
+    course's other modules, the import system, IPython). In grading that does not matter:
+    test cells run in nbgrader's process, where none of the student's code runs
+    (:mod:`mnist_course.sandbox`). In a student's own Jupyter kernel, code that patches those
+    runs beside the check, which is one reason a result there is only advice; README's "What
+    grading guarantees" says what grading leaves open.
 
     Parameters
     ----------

@@ -4,8 +4,9 @@ Each trains through :func:`mnist_course.training.fit_and_evaluate`, the course's
 training pipeline, so a reference run trains exactly as the lessons and the command line do.
 
 A run does not depend on the student: where the environment variable
-``MNIST_COURSE_REFERENCE_CACHE`` names a folder (``nbgrader_config.py`` names
-``grading/references/`` for the grading kernels), :func:`stored` keeps each run's result
+``MNIST_COURSE_REFERENCE_CACHE`` names a folder (while nbgrader grades, the course's
+``GradeOutside`` names ``grading/references/`` in nbgrader's process, where the test cells
+run; the student's process never gets the variable), :func:`stored` keeps each run's result
 there, keyed on everything the result depends on, and the next student's check reads it
 instead of training again.
 """

@@ -1,7 +1,7 @@
 """What the checks keep across :func:`mnist_course.checks.load`: the failure type and MNIST.
 
 :func:`~mnist_course.checks.load` reloads every other module of the checks from its file;
-this one it leaves alone, so that a failure keeps one type for the whole kernel (the
+this one it leaves alone, so that a failure keeps one type for the whole process (the
 self-check and the tests recognise it with ``isinstance``) and MNIST is decoded once.
 """
 

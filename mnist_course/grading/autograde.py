@@ -257,9 +257,10 @@ class StudentResult:
 def grading_environment(base=None):
     """Return the environment for nbgrader: this Python's tools first, the course importable.
 
-    nbgrader runs ``alembic`` from PATH, and the grading kernel must import this package,
-    keep TensorFlow off stderr (nbgrader fails any test cell that writes to stderr) and use
-    :data:`mnist_course._quiet.ONE_THREAD`.
+    nbgrader runs ``alembic`` from PATH, and nbgrader's process, which runs the test cells,
+    must import this package, keep TensorFlow off stderr and use
+    :data:`mnist_course._quiet.ONE_THREAD`. (The student's process that grading starts gets
+    an environment of its own: :func:`mnist_course.sandbox.parent.child_environment`.)
 
     Examples
     --------
@@ -282,9 +283,10 @@ class GradingPool:
 
     Each worker loads nbgrader and the course's configuration once, then grades the students
     it is given through nbgrader's Python API (``NbGraderAPI.autograde``, what ``nbgrader
-    autograde --student`` runs), each notebook in a fresh kernel. Starting nbgrader costs
-    about 3 s of CPU; a process per student would pay that every time. Call it as
-    ``pool(assignment, student, force=...)`` -> ``(returncode, log)``.
+    autograde --student`` runs), each notebook with a student's process of its own (the
+    course's ``GradeOutside``). Starting nbgrader costs about 3 s of CPU, and the checks'
+    first import of Keras about 3 s more; a process per student would pay that every time.
+    Call it as ``pool(assignment, student, force=...)`` -> ``(returncode, log)``.
     """
 
     def __init__(self, root, *, jobs, timeout=None):
@@ -325,7 +327,7 @@ def _start_worker(root, timeout, env):
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
 
-    os.environ.update(env)  # the grading kernels inherit it
+    os.environ.update(env)  # the test cells run in this process
     os.chdir(root)
     quiet = os.open(os.devnull, os.O_WRONLY)  # nbgrader's log is captured per student
     os.dup2(quiet, 1)

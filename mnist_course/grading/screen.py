@@ -61,9 +61,10 @@ SCREENED = (ANSWER, OWN)
 def tampering(path):
     """Return the answer cells of a notebook whose code reaches the checks or the import system.
 
-    Each test cell loads the checks anew, so patching ``mnist_course.checks`` gains nothing;
-    code that patches the import machinery itself can still fool checks that run in the
-    student's kernel. Such code has no place in an answer and is worth a look by hand.
+    The checks run in nbgrader's process, where none of the student's code runs, so patching
+    them in the student's process cannot change how they judge (README's "What grading
+    guarantees" says what is left without bubblewrap). Such code has no place in an answer
+    and is worth a look by hand.
 
     Examples
     --------
