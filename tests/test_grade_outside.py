@@ -2,6 +2,8 @@
 needs of the student's process arrives as data and judges the same as a call in one process."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -124,3 +126,41 @@ def test_a_test_cell_prints_here_and_a_patch_in_the_child_changes_nothing_here(r
     run.student_cells(["np.allclose = lambda *args, **kwargs: True"])
     result = run.test_cell("print('checked')\nassert not np.allclose(0, 1)")
     assert result.passed and result.output == "checked\n"
+
+
+KERAS_FREE = """
+import sys
+from mnist_course import notebook
+from mnist_course.sandbox.grader import NotebookRun
+
+nb = notebook.load_notebook(sys.argv[1])
+cells = [
+    (notebook.cell_kind(cell), notebook.cell_source(cell))
+    for cell in nb["cells"]
+    if cell["cell_type"] == "code"
+]
+with NotebookRun(timeout=120) as run:
+    results = [result for _, result in run.run(cells)]
+assert all(result.passed for result in results), [result.error for result in results]
+print("keras" in sys.modules)
+"""
+
+
+@pytest.mark.full_data
+@pytest.mark.parametrize("exercise", ["ex01_data", "ex06_gradient_descent"])
+def test_checks_that_say_they_need_no_keras_run_without_it(exercise):
+    """Grading imports Keras early for every other exercise: these must not need it."""
+    from helpers import ROOT, solution_notebook
+
+    from mnist_course.checks import uses_keras
+
+    assert not uses_keras(exercise)
+    done = subprocess.run(
+        [sys.executable, "-c", KERAS_FREE, str(solution_notebook(exercise))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"

@@ -40,6 +40,21 @@ def exercises():
     )
 
 
+def uses_keras(exercise):
+    """Whether an exercise's checks use Keras: unless its module says ``USES_KERAS = False``.
+
+    Grading starts importing Keras early for such an exercise, while the student's cells run.
+
+    Examples
+    --------
+    >>> uses_keras("ex01_data"), uses_keras("ex02_model")
+    (False, True)
+    """
+    if exercise not in exercises():
+        return False
+    return getattr(importlib.import_module(f"{__name__}.{exercise}"), "USES_KERAS", True)
+
+
 def load(exercise):
     """Return the checks of one exercise, as the course's files define them.
 
@@ -85,7 +100,7 @@ def load(exercise):
     return module
 
 
-GUARDED = frozenset({"load", "exercises", "CheckFailed", "RELOADED"})
+GUARDED = frozenset({"load", "exercises", "uses_keras", "CheckFailed", "RELOADED"})
 """Names of this package that code outside it cannot rebind or delete."""
 
 
@@ -112,4 +127,4 @@ class _ChecksPackage(types.ModuleType):
 
 sys.modules[__name__].__class__ = _ChecksPackage
 
-__all__ = ["CheckFailed", "exercises", "load"]
+__all__ = ["CheckFailed", "exercises", "load", "uses_keras"]

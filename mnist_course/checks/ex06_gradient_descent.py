@@ -16,6 +16,9 @@ from ._messages import as_array, describe, fail, quiet
 from ._reference import TEST_SIZE, TRAIN_SIZE, softmax_regression_loss
 from ._reference import softmax as _softmax
 
+USES_KERAS = False
+"""These checks need no Keras (grading does not import it ahead for them)."""
+
 MIN_TEST_ACCURACY = 0.90
 """Test accuracy that :func:`check_test_accuracy` asks for: the reference's worst of 10 seeds
 minus a margin of about 0.01 (8 standard deviations of the seed-to-seed spread: the loop is

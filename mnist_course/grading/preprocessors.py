@@ -14,7 +14,10 @@ or writes its feedback (in ``nbgrader autograde``, or in a worker of
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,6 +122,7 @@ class GradeOutside(Execute):
             if self.reference_cache and CACHE_VARIABLE not in os.environ:
                 os.environ[CACHE_VARIABLE] = str(Path(coursedir.root) / self.reference_cache)
         tests = self._gradebook_tests(resources)
+        keras_import = self._import_keras_early(resources)
         with NotebookRun(
             timeout=self.timeout or 120, sandbox=self.sandbox, memory=int(self.memory_gib * GiB)
         ) as run:
@@ -138,7 +142,21 @@ class GradeOutside(Execute):
                     run_cells.append(_Cell(cell, kind, cell.source))
             for item, result in run.run(run_cells):
                 self._record(item, result)
+        if keras_import is not None:
+            keras_import.join()
         return nb, resources
+
+    def _import_keras_early(self, resources):
+        """Start importing Keras in a thread when this exercise's checks will need it, so
+        that it loads while the student's cells run (about 3 s of a grading process's start)."""
+        from ..checks import uses_keras
+
+        assignment = resources.get("nbgrader", {}).get("assignment")
+        if "keras" in sys.modules or not assignment or not uses_keras(assignment):
+            return None
+        thread = threading.Thread(target=importlib.import_module, args=("keras",), daemon=True)
+        thread.start()
+        return thread
 
     def _gradebook_tests(self, resources):
         """``{grade_id: source}`` of the gradebook's test cells, or None outside nbgrader."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import ctypes
+import hashlib
 import json
 import os
 import platform
@@ -30,6 +31,8 @@ import traceback
 import types
 from builtins import len as own_len
 from builtins import str as own_str
+
+import numpy
 
 from mnist_course._cells import Shell, TimeLimit, compile_cell, on_alarm
 from mnist_course.sandbox import wire
@@ -291,6 +294,9 @@ def _answer(header, blobs, namespace, scratch, limit):
     except wire.ProtocolError as error:
         return _frames(kind="refused", message=f"the arguments of {name}() were refused: {error}")
     seeds = None
+    returning = bool(header.get("arguments"))
+    if returning:
+        before = _model_states(args, kwargs)
     try:
         with contextlib.ExitStack() as watches:
             if header.get("sealed_test_set"):
@@ -306,7 +312,9 @@ def _answer(header, blobs, namespace, scratch, limit):
         return _frames(
             kind="raised", type=type(error).__name__, message=_text(error)[:4000] + where(error)
         )
-    value = (result, args, kwargs) if header.get("arguments") else result
+    value = result
+    if returning:
+        value = (result, *_changed_models(args, kwargs, before))
     if seeds is not None:
         value = (value, [(name, _plain(seed)) for name, seed in seeds])
     try:
@@ -315,6 +323,52 @@ def _answer(header, blobs, namespace, scratch, limit):
         return _frames(kind="refused", message=f"{name}() {error}")
     except Exception as error:  # e.g. a model that Keras cannot save
         return _frames(kind="refused", message=f"{name}() returned what cannot be sent: {error}")
+
+
+UNKNOWN = "unknown"
+"""The state of a model whose digest could not be taken: it is sent back, as if changed."""
+
+
+def _model_state(value):
+    """A digest of a Keras model's weights and compilation, or None for any other value."""
+    keras = sys.modules.get("keras")
+    if keras is None or not isinstance(value, keras.Model):
+        return None
+    try:
+        digest = hashlib.sha256()
+        for weights in value.get_weights():
+            digest.update(numpy.ascontiguousarray(weights).tobytes())
+        compiled = bool(getattr(value, "compiled", False))
+        digest.update(own_str(compiled).encode())
+        if compiled:
+            config = value.get_compile_config()
+            digest.update(json.dumps(config, sort_keys=True, default=own_str).encode())
+        return digest.hexdigest()
+    except BaseException:  # a model (or numpy) the student's code changed may raise anything
+        return UNKNOWN
+
+
+def _model_states(args, kwargs):
+    return [_model_state(value) for value in args], {
+        key: _model_state(value) for key, value in kwargs.items()
+    }
+
+
+def _changed_models(args, kwargs, before):
+    """The arguments to send back after the call: each Keras model the call changed (trained,
+    compiled), None in place of anything else; the grading process has the rest already."""
+    states, keyword_states = before
+
+    def changed(value, state):
+        if state is None:
+            return None
+        after = _model_state(value)
+        return value if UNKNOWN in (state, after) or after != state else None
+
+    return (
+        [changed(value, state) for value, state in zip(args, states, strict=True)],
+        {key: changed(value, keyword_states[key]) for key, value in kwargs.items()},
+    )
 
 
 def _plain(seed):

@@ -265,8 +265,10 @@ class StudentProcess:
         return result, [tuple(item) for item in seeds if isinstance(item, tuple | list)]
 
     def call_with_arguments(self, name, /, *args, **kwargs):
-        """Like :meth:`call`, but return ``(result, args, kwargs)`` as they are after the call:
-        a model passed in comes back as the function left it (trained, compiled, ...)."""
+        """Like :meth:`call`, but return ``(result, args, kwargs)`` after the call: each Keras
+        model passed in that the call changed (trained, compiled) comes back as the function
+        left it; an argument the call did not change (an unchanged model, an array) comes back
+        as None, since the caller has it already."""
         return self._call(name, args, kwargs, arguments=True)
 
     def run_cells(self, cells):
