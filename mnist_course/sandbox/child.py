@@ -331,8 +331,8 @@ UNKNOWN = "unknown"
 
 def _model_state(value):
     """A digest of a Keras model's weights and compilation, or None for any other value."""
-    keras = sys.modules.get("keras")
-    if keras is None or not isinstance(value, keras.Model):
+    model = wire.keras_classes()[0]
+    if model is None or not isinstance(value, model):
         return None
     try:
         digest = hashlib.sha256()

@@ -55,10 +55,24 @@ class ProtocolError(ValueError):
 
 def _keras_types():
     """Keras's Model and History, if Keras is already imported (encoding never imports it)."""
-    keras = sys.modules.get("keras")
-    if keras is None:
+    model, history = keras_classes()
+    if model is None:
         return (), ()
-    return (keras.Model,), (keras.callbacks.History,)
+    return (model,), (history,)
+
+
+def keras_classes():
+    """``(keras.Model, keras.callbacks.History)`` if Keras is imported, else ``(None, None)``.
+
+    Never imports Keras, and a Keras still being imported (in another thread) counts as not
+    imported: its classes are not there yet.
+    """
+    keras = sys.modules.get("keras")
+    model = getattr(keras, "Model", None)
+    history = getattr(getattr(keras, "callbacks", None), "History", None)
+    if not (isinstance(model, type) and isinstance(history, type)):
+        return None, None
+    return model, history
 
 
 class Encoder:
