@@ -124,7 +124,10 @@ class GradeOutside(Execute):
         tests = self._gradebook_tests(resources)
         keras_import = self._import_keras_early(resources)
         with NotebookRun(
-            timeout=self.timeout or 120, sandbox=self.sandbox, memory=int(self.memory_gib * GiB)
+            timeout=self.timeout or 120,
+            sandbox=self.sandbox,
+            memory=int(self.memory_gib * GiB),
+            preload=("keras",) if self._checks_use_keras(resources) else (),
         ) as run:
             self.log.info("The student's code runs contained by %s", run.containment)
             run_cells = []
@@ -146,13 +149,17 @@ class GradeOutside(Execute):
             keras_import.join()
         return nb, resources
 
-    def _import_keras_early(self, resources):
-        """Start importing Keras in a thread when this exercise's checks will need it, so
-        that it loads while the student's cells run (about 3 s of a grading process's start)."""
+    def _checks_use_keras(self, resources):
         from ..checks import uses_keras
 
         assignment = resources.get("nbgrader", {}).get("assignment")
-        if "keras" in sys.modules or not assignment or not uses_keras(assignment):
+        return bool(assignment) and uses_keras(assignment)
+
+    def _import_keras_early(self, resources):
+        """Start importing Keras in a thread when this exercise's checks will need it, so
+        that it loads while the student's cells run (about 3 s of a grading process's start);
+        the student's process is told to do the same (``NotebookRun(preload=...)``)."""
+        if "keras" in sys.modules or not self._checks_use_keras(resources):
             return None
         thread = threading.Thread(target=importlib.import_module, args=("keras",), daemon=True)
         thread.start()

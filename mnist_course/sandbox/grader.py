@@ -186,6 +186,8 @@ class NotebookRun:
         Passed to :class:`StudentProcess`.
     memory : int
         Bytes of address space the student's process may use.
+    preload : sequence of str
+        What the student's process imports ahead while its cells run (``("keras",)``).
 
     Examples
     --------
@@ -198,9 +200,14 @@ class NotebookRun:
     'AssertionError'
     """
 
-    def __init__(self, *, timeout=120.0, sandbox="auto", memory=4 * GiB):
+    def __init__(self, *, timeout=120.0, sandbox="auto", memory=4 * GiB, preload=()):
         self.process = StudentProcess(
-            [], timeout=timeout, cell_timeout=timeout, sandbox=sandbox, memory=memory
+            [],
+            timeout=timeout,
+            cell_timeout=timeout,
+            sandbox=sandbox,
+            memory=memory,
+            preload=preload,
         )
         self._count = 0
 

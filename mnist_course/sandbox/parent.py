@@ -44,6 +44,9 @@ GRACE = 5.0
 
 DIED_IN_CELLS = "the notebook's cells "
 
+PRELOADABLE = ("keras",)
+"""What a child may import ahead, in a thread, while the student's cells run."""
+
 _OPEN = weakref.WeakSet()
 """The processes not yet closed; stopped when the grading process exits."""
 
@@ -176,6 +179,9 @@ class StudentProcess:
         Largest message (a result or the arguments of a call) in bytes.
     sandbox : {"auto", "bubblewrap", "rlimits"}
         Containment: bubblewrap where it works ("auto"), required, or rlimits only.
+    preload : sequence of str
+        Modules of :data:`PRELOADABLE` that the child starts importing in a thread before
+        the cells run (``("keras",)`` where the checks will pass it models).
 
     Examples
     --------
@@ -196,12 +202,14 @@ class StudentProcess:
         file_size=256 * 2**20,
         max_message=wire.MAX_MESSAGE_BYTES,
         sandbox="auto",
+        preload=(),
     ):
         self.cells = list(cells)
         self.timeout, self.start_timeout = timeout, start_timeout
         self.cell_timeout = timeout if cell_timeout is None else cell_timeout
         self.max_message = max_message
         self.limits = {"memory": memory, "cpu_seconds": cpu_seconds, "file_size": file_size}
+        self.limits["preload"] = [name for name in preload if name in PRELOADABLE]
         self.cell_errors = []
         self.cell_outputs = []
         self.names = {}
