@@ -64,11 +64,15 @@ def unseeded(activations, x_train, y_train, x_val, y_val, *, epochs=1, seed=0):
 
 @pytest.fixture(scope="module")
 def run():
-    os.environ.update(TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
-    with NotebookRun(timeout=120) as notebook:
-        results = notebook.student_cells([TRAIN, STUDENT])
-        assert [result.error for result in results] == [None, None]
-        yield notebook
+    # one TensorFlow thread, as grading has, only while this module runs: a later test's
+    # kernel (a lesson's) must get the environment a student's has
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+        patch.setenv("TF_NUM_INTEROP_THREADS", "1")
+        with NotebookRun(timeout=120) as notebook:
+            results = notebook.student_cells([TRAIN, STUDENT])
+            assert [result.error for result in results] == [None, None]
+            yield notebook
 
 
 def test_only_the_names_a_test_cell_uses_are_bound_and_functions_become_calls_into_the_child(
@@ -176,3 +180,20 @@ def test_a_keras_still_being_imported_counts_as_not_imported(monkeypatch):
     monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))
     assert wire.keras_classes() == (None, None)
     assert wire.decode(*wire.encode([1, "a"])) == [1, "a"]
+
+
+def test_grading_a_notebook_leaves_this_processs_environment_as_it_was(monkeypatch):
+    """GradeOutside gives the checks one TensorFlow thread while it grades, and no longer: a
+    process that grades and then starts kernels (this test suite's lessons) must not pass it on."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from mnist_course.grading.preprocessors import GradeOutside
+
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    before = dict(os.environ)
+    test = {"nbgrader": {"grade": True, "solution": False, "grade_id": "t", "points": 1}}
+    nb = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("assert x == 1", metadata=test)])
+    GradeOutside(timeout=60).preprocess(nb, {})
+    assert nb.cells[1].outputs == []  # the check passed
+    assert dict(os.environ) == before

@@ -14,6 +14,7 @@ or writes its feedback (in ``nbgrader autograde``, or in a worker of
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -105,13 +106,12 @@ class GradeOutside(Execute):
     def preprocess(self, nb, resources=None, km=None):
         from nbgrader.coursedir import CourseDirectory
 
-        from ..sandbox.grader import NotebookRun
-
         resources = resources if resources is not None else {}
         # The checks' reference runs train here, the student's runs in the child, which always
         # has one TensorFlow thread: the same here (before TensorFlow starts in this process),
-        # or a run compared with the course's would differ in its last digits
-        os.environ.update(ONE_THREAD)
+        # or a run compared with the course's would differ in its last digits. Set while the
+        # notebook is graded, then put back as it was.
+        environment = dict(ONE_THREAD)
         skipped = frozenset()
         coursedir = CourseDirectory(config=self.config)
         if "nbgrader" in resources:
@@ -120,7 +120,14 @@ class GradeOutside(Execute):
                 if released is not None:
                     skipped = frozenset(demonstration_digests(released))
             if self.reference_cache and CACHE_VARIABLE not in os.environ:
-                os.environ[CACHE_VARIABLE] = str(Path(coursedir.root) / self.reference_cache)
+                environment[CACHE_VARIABLE] = str(Path(coursedir.root) / self.reference_cache)
+        with _environment(environment):
+            self._grade(nb, resources, skipped)
+        return nb, resources
+
+    def _grade(self, nb, resources, skipped):
+        from ..sandbox.grader import NotebookRun
+
         tests = self._gradebook_tests(resources)
         keras_import = self._import_keras_early(resources)
         with NotebookRun(
@@ -147,7 +154,6 @@ class GradeOutside(Execute):
                 self._record(item, result)
         if keras_import is not None:
             keras_import.join()
-        return nb, resources
 
     def _checks_use_keras(self, resources):
         from ..checks import uses_keras
@@ -215,6 +221,21 @@ class GradeOutside(Execute):
             self.log.error("Cell %s %s: %s", name, TIMEOUT_MESSAGE, message)
         elif kind == "ProcessDied":
             self.log.error("Cell %s: %s; %s", name, message, RESTART_MESSAGE)
+
+
+@contextlib.contextmanager
+def _environment(variables):
+    """Set environment variables of this process while the block runs, then put them back."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass
