@@ -75,10 +75,6 @@ def _raised_type(type_name):
         return StudentRaised
 
 
-def _keras_model_class():
-    return wire.keras_classes()[0]
-
-
 def _update_model(before, after):
     """Give the parent's model what the student's function did to its copy: compiled the same
     way, with the same weights (the optimizer's state is not copied)."""
@@ -127,7 +123,7 @@ class StudentFunction:
         return f"<the student's function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
-        model = _keras_model_class()
+        model = wire.keras_classes()[0]
         passes_model = model is not None and any(
             isinstance(value, model) for value in (*args, *kwargs.values())
         )

@@ -301,29 +301,7 @@ class StudentProcess:
 
     def value(self, name):
         """The value the cells bound to ``name``, as data (NoSuchFunction if there is none)."""
-        if self._process is None:
-            self._start()
-        deadline = time.monotonic() + self.timeout
-        try:
-            self._send(*wire.encode(None), deadline, kind="value", name=name)
-            header, blobs = self._receive(deadline)
-        except TimeoutError:
-            self._kill()
-            raise CallTimedOut(f"reading {name} took longer than {self.timeout:g} s") from None
-        except (EOFError, BrokenPipeError):
-            raise ProcessDied(f"reading {name} {self._death()}") from None
-        except wire.ProtocolError as error:
-            self._kill()
-            raise RefusedValue(f"{name} is what the checks cannot read: {error}") from None
-        kind, message = header.get("kind"), str(header.get("message", ""))[:4000]
-        if kind == "missing":
-            raise NoSuchFunction(message)
-        if kind != "result":
-            raise RefusedValue(message or f"{name} could not be read")
-        try:
-            return wire.decode(header["value"], blobs, scratch=self._folder)
-        except wire.ProtocolError as error:
-            raise RefusedValue(f"{name} is what the checks cannot read: {error}") from None
+        return self._request(f"reading {name}", *wire.encode(None), kind="value", name=name)
 
     def output(self, limit=4000):
         """The end of what the child printed (its stdout and stderr)."""
@@ -333,41 +311,46 @@ class StudentProcess:
             return log.read().decode(errors="replace")
 
     def _call(self, name, args, kwargs, *, arguments, **options):
-        if self._process is None:
-            self._start()
         tree, blobs = wire.encode(
             (list(args), kwargs), limit=self.max_message, scratch=self._folder, what="passed"
         )
+        return self._request(
+            f"{name}()", tree, blobs, kind="call", name=name, arguments=arguments, **options
+        )
+
+    def _request(self, what, tree, blobs, **header):
+        """Send one request (a call, or a value to read) and return the child's answer as
+        data; any other answer raises the :class:`StudentCodeError` that says why."""
+        if self._process is None:
+            self._start()
         deadline = time.monotonic() + self.timeout
         try:
-            self._send(
-                tree, blobs, deadline, kind="call", name=name, arguments=arguments, **options
-            )
-            header, blobs = self._receive(deadline)
+            self._send(tree, blobs, deadline, **header)
+            reply, blobs = self._receive(deadline)
         except TimeoutError:
             self._kill()
             raise CallTimedOut(
-                f"{name}() took longer than {self.timeout:g} s and was stopped"
+                f"{what} took longer than {self.timeout:g} s and was stopped"
             ) from None
         except (EOFError, BrokenPipeError):
-            raise ProcessDied(f"{name}() {self._death()}") from None
+            raise ProcessDied(f"{what} {self._death()}") from None
         except wire.ProtocolError as error:
             self._kill()
-            raise RefusedValue(f"{name}() sent back what the checks cannot read: {error}") from None
-        kind, message = header.get("kind"), str(header.get("message", ""))[:4000]
+            raise RefusedValue(f"{what} sent back what the checks cannot read: {error}") from None
+        kind, message = reply.get("kind"), str(reply.get("message", ""))[:4000]
         if kind == "raised":
-            raise StudentRaised(name, str(header.get("type")), message)
+            raise StudentRaised(header.get("name", what), str(reply.get("type")), message)
         if kind == "missing":
             raise NoSuchFunction(message)
         if kind == "refused":
             raise RefusedValue(message)
         if kind != "result":
             self._kill()
-            raise RefusedValue(f"{name}() answered with an unknown message {kind!r}")
+            raise RefusedValue(f"{what} answered with an unknown message {kind!r}")
         try:
-            return wire.decode(header["value"], blobs, scratch=self._folder)
+            return wire.decode(reply["value"], blobs, scratch=self._folder)
         except wire.ProtocolError as error:
-            raise RefusedValue(f"{name}() returned what the checks cannot read: {error}") from None
+            raise RefusedValue(f"{what} returned what the checks cannot read: {error}") from None
 
     def _start(self):
         """Start the child and run all the cells in it."""
