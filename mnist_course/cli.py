@@ -88,14 +88,21 @@ def _parser():
 
     autograde = commands.add_parser(
         "autograde",
-        help="autograde every submission of an assignment with nbgrader, several at a time",
+        help="autograde every submission of one or more assignments with nbgrader, several "
+        "at a time",
         description="Run `nbgrader autograde ASSIGNMENT --student ID` for each student in "
         "nbgrader's submitted folder, --jobs at a time, over the one gradebook, and report "
-        "each student's score, or why they were not graded. The gradebook is "
+        "each student's score, or why they were not graded. Several assignments are graded "
+        "one after another by the same workers. The gradebook is "
         "nbgrader_config.py's SQLite file, or the URL in the environment variable "
         "MNIST_COURSE_DB_URL (PostgreSQL for several machines, each with --shard).",
     )
-    autograde.add_argument("assignment", help="the assignment, e.g. ex01_data")
+    autograde.add_argument(
+        "assignment",
+        nargs="+",
+        help="the assignments, e.g. ex01_data ex02_model, or `all`: every assignment of the "
+        "gradebook with submissions",
+    )
     autograde.add_argument(
         "--student", action="append", metavar="ID", help="grade only this student (repeatable)"
     )
@@ -251,7 +258,7 @@ def _autograde(args):
 
     try:
         return autograde(
-            args.assignment,
+            None if args.assignment == ["all"] else args.assignment,
             root=args.root,
             students=args.student or None,
             jobs=args.jobs,
@@ -265,31 +272,48 @@ def _autograde(args):
 
 
 def autograde(
-    assignment, *, root=".", students=None, jobs=None, force=False, timeout=None, shard=None
+    assignments, *, root=".", students=None, jobs=None, force=False, timeout=None, shard=None
 ):
     """Autograde a class and print the report: a line per student as each is done, the scores
-    and a summary. Return the exit status: 1 if a grading run failed, else 0.
+    and a summary, for each assignment. Return the exit status: 1 if a grading run failed,
+    else 0.
 
-    The options are those of :func:`mnist_course.grading.autograde_class`.
+    ``assignments`` is an assignment's name, a list of them, or None for every assignment of
+    the gradebook with submissions; the options are those of
+    :func:`mnist_course.grading.autograde_course`.
     """
-    from .grading import autograde_class
+    from .grading import autograde_course
 
-    start = time.perf_counter()
-    results = autograde_class(
-        assignment,
+    several = not isinstance(assignments, str) and (assignments is None or len(assignments) > 1)
+    if isinstance(assignments, str):
+        assignments = [assignments]
+
+    def start(assignment, students):
+        if several:
+            print(f"{assignment}: {len(students)} student(s)", flush=True)
+
+    start_time = time.perf_counter()
+    course = autograde_course(
+        assignments,
         root=root,
         students=students,
         jobs=jobs,
         force=force,
         timeout=timeout,
         shard=shard,
+        on_start=start,
         on_result=lambda result: print(format_result(result), flush=True),
     )
     print()
-    for result in results:
-        if result.score is not None:
-            print(f"{result.student:>20}  {result.score:g} / {result.max_score:g}")
-    summary = format_summary(results, time.perf_counter() - start)
+    for assignment, results in course.items():
+        for result in results:
+            if result.score is not None:
+                name = f"{assignment}  {result.student:>20}" if several else f"{result.student:>20}"
+                print(f"{name}  {result.score:g} / {result.max_score:g}")
+    results = [result for results in course.values() for result in results]
+    summary = format_summary(results, time.perf_counter() - start_time)
+    if several:
+        summary = f"{len(course)} assignments, {summary}"
     print(f"shard {shard[0]}/{shard[1]}: {summary}" if shard else summary)
     return 1 if any(result.status == "failed" for result in results) else 0
 

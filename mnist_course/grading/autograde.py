@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import concurrent.futures.process
+import contextlib
 import glob
+import json
 import multiprocessing
 import os
 import re
@@ -218,6 +220,15 @@ def _check_gradebook(db_url, assignment):
         )
 
 
+def gradebook_assignments(coursedir):
+    """Return the names of the assignments in the gradebook, sorted."""
+    from nbgrader.api import Gradebook
+
+    _check_gradebook(coursedir.db_url, "<assignment>")
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        return sorted(assignment.name for assignment in gradebook.assignments)
+
+
 def assignment_notebooks(coursedir, assignment):
     """Return the names (without .ipynb) of the notebooks that the gradebook has for it."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -281,12 +292,15 @@ def grading_environment(base=None):
 class GradingPool:
     """``jobs`` worker processes, each one nbgrader that autogrades student after student.
 
-    Each worker loads nbgrader and the course's configuration once, then grades the students
-    it is given through nbgrader's Python API (``NbGraderAPI.autograde``, what ``nbgrader
-    autograde --student`` runs), each notebook with a student's process of its own (the
-    course's ``GradeOutside``). Starting nbgrader costs about 3 s of CPU, and the checks'
-    first import of Keras about 3 s more; a process per student would pay that every time.
-    Call it as ``pool(assignment, student, force=...)`` -> ``(returncode, log)``.
+    Each worker loads nbgrader, the course's configuration and Keras once, then grades each
+    student it is given in a fork of itself (:class:`_ForkedGrader`) through nbgrader's
+    Python API (``NbGraderAPI.autograde``, what ``nbgrader autograde --student`` runs), each
+    notebook with a student's process of its own (the course's ``GradeOutside``). Starting
+    nbgrader costs about 3 s of CPU, and importing Keras about 3 s more; a process per
+    student would pay that every time. A fork starts as the worker was before any grading,
+    so a student's grade does not depend on whom, or which exercise, the worker graded
+    before (the checks' reference runs do depend on what their process ran). Call it as
+    ``pool(assignment, student, force=...)`` -> ``(returncode, log)``.
     """
 
     def __init__(self, root, *, jobs, timeout=None):
@@ -319,15 +333,23 @@ class GradingPool:
 
 
 _API = None
+"""The worker's nbgrader (``NbGraderAPI``), with the course's configuration."""
+
+_AHEAD = None
+"""The worker's grader forked ahead, waiting for the next student (a :class:`_ForkedGrader`)."""
+
+_OPEN_FDS = set()
+"""The worker's ends of the pipes to its forks, closed in each new fork."""
 
 
 def _start_worker(root, timeout, env):
-    """Set up a grading worker: environment, folder, nbgrader with the course's config."""
+    """Set up a grading worker: environment, folder, nbgrader with the course's config, and
+    what grading a notebook imports (Keras, the checks), for its forks to start with."""
     global _API
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
 
-    os.environ.update(env)  # the test cells run in this process
+    os.environ.update(env)  # the test cells run in this process's forks
     os.chdir(root)
     quiet = os.open(os.devnull, os.O_WRONLY)  # nbgrader's log is captured per student
     os.dup2(quiet, 1)
@@ -336,11 +358,97 @@ def _start_worker(root, timeout, env):
     if timeout is not None:
         config.Execute.timeout = int(timeout)
     _API = NbGraderAPI(config=config)
+    # Imported, not run: TensorFlow starts no thread and no runtime until it first computes,
+    # so each fork starts as a fresh process that imported them would
+    import keras  # noqa: F401
+
+    from .. import checks  # noqa: F401
+    from ..sandbox import grader  # noqa: F401
+    from . import preprocessors  # noqa: F401
 
 
 def _grade_in_worker(assignment, student, force):
-    result = _API.autograde(assignment, student, force=force, create=True)
-    return (0 if result["success"] else 1), result.get("log", "") + result.get("error", "")
+    """Grade one student in the grader forked ahead (or a new fork), and fork the next one,
+    which starts its student's process while this student is graded."""
+    global _AHEAD
+    from ..checks import uses_keras
+
+    grader, _AHEAD = _AHEAD or _ForkedGrader(), None
+    grader.send(assignment, student, force)
+    _AHEAD = _ForkedGrader(ahead=("keras",) if uses_keras(assignment) else ())
+    return grader.result()
+
+
+class _ForkedGrader:
+    """A fork of a grading worker that autogrades one student's assignment, then ends.
+
+    Parameters
+    ----------
+    ahead : tuple of str, optional
+        Start the student's process right away, importing these modules
+        (:meth:`GradeOutside.start_student_process_ahead`), while it waits for its task;
+        None starts it when the notebook is graded.
+    """
+
+    def __init__(self, ahead=None):
+        task_read, self._task = os.pipe()
+        self._result, result_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the fork: it never returns
+            for fd in [self._task, self._result, *_OPEN_FDS]:
+                os.close(fd)
+            _OPEN_FDS.clear()
+            _serve_one(task_read, result_write, ahead)
+        os.close(task_read)
+        os.close(result_write)
+        _OPEN_FDS.update((self._task, self._result))
+
+    def send(self, assignment, student, force):
+        """Give the fork its student; it starts grading."""
+        _OPEN_FDS.discard(self._task)
+        with os.fdopen(self._task, "w") as task:
+            json.dump([assignment, student, force], task)
+
+    def result(self):
+        """Wait for the fork to end; return ``(returncode, log)`` of its autograde run."""
+        _OPEN_FDS.discard(self._result)
+        with os.fdopen(self._result) as result:
+            text = result.read()
+        _, status = os.waitpid(self.pid, 0)
+        try:
+            returncode, log = json.loads(text)
+        except ValueError:
+            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
+            return 1, f"[ERROR] the grading process ended ({how}); grade this student again"
+        return returncode, log
+
+
+def _serve_one(task_fd, result_fd, ahead):
+    """In a fork: start the student's process ahead, wait for the task, grade, answer, end."""
+    import traceback
+
+    from ..sandbox.parent import close_all
+    from .preprocessors import GradeOutside
+
+    try:
+        if ahead is not None:
+            with contextlib.suppress(Exception):  # else the notebook starts its own, and says why
+                GradeOutside(config=_API.config).start_student_process_ahead(ahead)
+        with os.fdopen(task_fd) as task:
+            text = task.read()
+        if text:  # empty: the worker ended before giving a task
+            assignment, student, force = json.loads(text)
+            try:
+                result = _API.autograde(assignment, student, force=force, create=True)
+                log = result.get("log", "") + result.get("error", "")
+                answer = (0 if result["success"] else 1), log
+            except Exception:
+                answer = 1, f"[ERROR] grading failed:\n{traceback.format_exc()}"
+            with os.fdopen(result_fd, "w") as out:
+                json.dump(answer, out)
+    finally:
+        close_all()
+        os._exit(0)
 
 
 def read_outcome(student, returncode, output):
@@ -484,50 +592,115 @@ def autograde_class(
         One per student, in the order of ``students`` (sorted ids by default, and with
         ``shard``); empty for a shard without students.
     """
+    return autograde_course(
+        [assignment],
+        root=root,
+        students=students,
+        jobs=jobs,
+        force=force,
+        timeout=timeout,
+        shard=shard,
+        grader=grader,
+        on_result=on_result,
+    )[assignment]
+
+
+def autograde_course(
+    assignments,
+    *,
+    root=".",
+    students=None,
+    jobs=None,
+    force=False,
+    timeout=None,
+    shard=None,
+    grader=None,
+    on_start=None,
+    on_result=None,
+):
+    """Autograde several assignments, one after another, with one pool of workers.
+
+    As :func:`autograde_class` for each assignment, in the order given, but the workers (and
+    what they loaded: nbgrader, Keras) serve them all. Every assignment is checked before
+    any is graded (it is in the gradebook and has submissions).
+
+    Parameters
+    ----------
+    assignments : list of str, optional
+        The assignments' names, e.g. ``["ex01_data", "ex02_model"]``; default every
+        assignment of the gradebook that has submissions, by name.
+    on_start : callable, optional
+        Called with an assignment's name and its students before they are graded.
+    root, students, jobs, force, timeout, shard, grader, on_result
+        As for :func:`autograde_class`.
+
+    Returns
+    -------
+    dict
+        ``{assignment: [StudentResult, ...]}``, in the order of ``assignments``.
+    """
     coursedir = course_directory(root)
-    expected = assignment_notebooks(coursedir, assignment)
-    if students is None:
-        students = submitted_students(coursedir, assignment)
-        if not students:
-            folder = coursedir.format_path(coursedir.submitted_directory, "<student>", assignment)
+    if assignments is None:
+        assignments = [
+            name for name in gradebook_assignments(coursedir) if submitted_students(coursedir, name)
+        ]
+        if not assignments:
+            folder = coursedir.format_path(coursedir.submitted_directory, "<student>", "<name>")
             raise GradingError(
-                f"no submissions of {assignment!r} found; expected folders like {folder} "
-                "(nbgrader collect or zip_collect puts them there)"
+                f"no submissions of any assignment found; expected folders like {folder}"
             )
-    if shard is not None:
-        students = shard_students(students, *shard)
-        if not students:
-            return []
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    log_dir = Path(coursedir.root) / Path(coursedir.autograded_directory).parent / "logs"
-    log_dir = log_dir / assignment
-
-    jobs = min(jobs, len(students))
+    classes = {}
+    for assignment in assignments:
+        expected = assignment_notebooks(coursedir, assignment)
+        whom = students
+        if whom is None:
+            whom = submitted_students(coursedir, assignment)
+            if not whom:
+                folder = coursedir.format_path(
+                    coursedir.submitted_directory, "<student>", assignment
+                )
+                raise GradingError(
+                    f"no submissions of {assignment!r} found; expected folders like {folder} "
+                    "(nbgrader collect or zip_collect puts them there)"
+                )
+        if shard is not None:
+            whom = shard_students(whom, *shard)
+        classes[assignment] = (expected, whom)
+    largest = max((len(whom) for _, whom in classes.values()), default=0)
+    jobs = min(max(1, jobs or os.cpu_count() or 1), max(1, largest))
     pool = None
-    if grader is None:
+    if grader is None and largest:
         grader = pool = GradingPool(coursedir.root, jobs=jobs, timeout=timeout)
-
     reporting = threading.Lock()
-
-    def grade(student):
-        result = autograde_student(
-            assignment,
-            student,
-            coursedir=coursedir,
-            expected=expected,
-            grader=grader,
-            force=force,
-            log_dir=log_dir,
-        )
-        read_scores(coursedir, assignment, [result])
-        if on_result is not None:
-            with reporting:
-                on_result(result)
-        return result
-
+    results = {}
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as threads:
-            results = list(threads.map(grade, students))
+        for assignment, (expected, whom) in classes.items():
+            if on_start is not None:
+                on_start(assignment, whom)
+            log_dir = Path(coursedir.root) / Path(coursedir.autograded_directory).parent
+            log_dir = log_dir / "logs" / assignment
+
+            def grade(student, assignment=assignment, expected=expected, log_dir=log_dir):
+                result = autograde_student(
+                    assignment,
+                    student,
+                    coursedir=coursedir,
+                    expected=expected,
+                    grader=grader,
+                    force=force,
+                    log_dir=log_dir,
+                )
+                read_scores(coursedir, assignment, [result])
+                if on_result is not None:
+                    with reporting:
+                        on_result(result)
+                return result
+
+            if not whom:
+                results[assignment] = []
+                continue
+            with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(whom))) as threads:
+                results[assignment] = list(threads.map(grade, whom))
     finally:
         if pool is not None:
             pool.close()

@@ -103,6 +103,24 @@ class GradeOutside(Execute):
         config=True
     )
 
+    def notebook_run(self, preload=()):
+        """The :class:`~mnist_course.sandbox.NotebookRun` that grades a notebook, not started."""
+        from ..sandbox.grader import NotebookRun
+
+        return NotebookRun(
+            timeout=self.timeout or 120,
+            sandbox=self.sandbox,
+            memory=int(self.memory_gib * GiB),
+            preload=preload,
+        )
+
+    def start_student_process_ahead(self, preload=("keras",)):
+        """Start the student's process of the next notebook this process grades, now (see
+        :meth:`mnist_course.sandbox.StudentProcess.start_ahead`): a grading worker calls it
+        while it waits for its next student, so that the process has started and imported
+        ``preload`` by the time the notebook's cells are sent."""
+        self.notebook_run(preload).process.start_ahead()
+
     def preprocess(self, nb, resources=None, km=None):
         from nbgrader.coursedir import CourseDirectory
 
@@ -126,16 +144,10 @@ class GradeOutside(Execute):
         return nb, resources
 
     def _grade(self, nb, resources, skipped):
-        from ..sandbox.grader import NotebookRun
-
         tests = self._gradebook_tests(resources)
         keras_import = self._import_keras_early(resources)
-        with NotebookRun(
-            timeout=self.timeout or 120,
-            sandbox=self.sandbox,
-            memory=int(self.memory_gib * GiB),
-            preload=("keras",) if self._checks_use_keras(resources) else (),
-        ) as run:
+        preload = ("keras",) if self._checks_use_keras(resources) else ()
+        with self.notebook_run(preload) as run:
             self.log.info("The student's code runs contained by %s", run.containment)
             run_cells = []
             for cell in nb.cells:

@@ -50,9 +50,15 @@ PRELOADABLE = ("keras",)
 _OPEN = weakref.WeakSet()
 """The processes not yet closed; stopped when the grading process exits."""
 
+_AHEAD = None
+"""The child started ahead (:meth:`StudentProcess.start_ahead`), not yet taken."""
+
 
 @atexit.register
-def _close_all():
+def close_all():
+    """Stop every student's process of this process not yet closed (and one started ahead).
+
+    Run at exit; a process that ends with ``os._exit`` (a grading worker's fork) calls it."""
     for process in list(_OPEN):
         process.close()
 
@@ -224,7 +230,8 @@ class StudentProcess:
         self._stopped = {}
 
     def __enter__(self):
-        self._folder = Path(tempfile.mkdtemp(prefix="student-"))
+        if not self._take_ahead():
+            self._folder = Path(tempfile.mkdtemp(prefix="student-"))
         _OPEN.add(self)
         try:
             self._start()
@@ -242,6 +249,44 @@ class StudentProcess:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+
+    def start_ahead(self):
+        """Start the child now, with no cell run, for the next :class:`StudentProcess` of this
+        process that has the same limits and containment to take (one at a time).
+
+        A grading worker calls it while another notebook is graded, so that the child's start
+        and its imports (``preload``) overlap that work. The child taken is as fresh as one
+        started then: it has run nothing and waits for its cells. An earlier one not taken is
+        stopped.
+        """
+        global _AHEAD
+        if _AHEAD is not None:
+            _AHEAD.close()
+        self._folder = Path(tempfile.mkdtemp(prefix="student-"))
+        _OPEN.add(self)
+        self._popen()
+        _AHEAD = self
+        return self
+
+    def _limits_key(self):
+        """What a child started ahead must share with this one to be taken (not ``preload``:
+        importing ahead changes what the child has loaded, never what the cells compute)."""
+        limits = {name: value for name, value in self.limits.items() if name != "preload"}
+        return limits, self.cell_timeout, self.max_message, self.containment
+
+    def _take_ahead(self):
+        """Take the child started ahead if it matches; return whether one was taken."""
+        global _AHEAD
+        ahead, _AHEAD = _AHEAD, None
+        if ahead is None:
+            return False
+        if ahead._limits_key() != self._limits_key() or ahead._process.poll() is not None:
+            ahead.close()
+            return False
+        _OPEN.discard(ahead)
+        self._folder, self._process = ahead._folder, ahead._process
+        ahead._folder = ahead._process = None
+        return True
 
     @property
     def scratch(self):
@@ -359,7 +404,15 @@ class StudentProcess:
         self.cell_errors, self.cell_outputs = self._run_range(0, len(self.cells), deadline)
 
     def _launch(self):
-        """Start the child, with no cell run yet."""
+        """Start the child (or use the one started ahead), with no cell run yet."""
+        if self._process is None:
+            self._popen()
+        for stream in (self._process.stdin, self._process.stdout):
+            os.set_blocking(stream.fileno(), False)
+        self._exchange_cells([], time.monotonic() + self.start_timeout)
+
+    def _popen(self):
+        """Start the child process; it imports ``preload`` and waits for its cells."""
         scratch, tmp = self.scratch, self._folder / "scratch" / "tmp"
         scratch.mkdir(exist_ok=True)
         tmp.mkdir(exist_ok=True)
@@ -379,9 +432,6 @@ class StudentProcess:
                 cwd=scratch,
                 start_new_session=True,
             )
-        for stream in (self._process.stdin, self._process.stdout):
-            os.set_blocking(stream.fileno(), False)
-        self._exchange_cells([], time.monotonic() + self.start_timeout)
 
     def _run_range(self, start, stop, deadline):
         """Run ``self.cells[start:stop]`` one at a time; return their ``(errors, outputs)``.
