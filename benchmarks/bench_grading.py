@@ -10,13 +10,21 @@ simulated student submitting the complete solution. Measured:
   then ``--student s01`` in the same course, a student after the first (the course's
   reference runs are then stored in ``grading/references/``);
 - with ``--baseline DIR`` (a checkout of an earlier commit, e.g. ``git worktree add
-  /tmp/grading-base <commit>``), the same for that course, its package and its
-  nbgrader_config.py, exercise by exercise, alternating which goes first, and the ratio of
-  the whole course's time per student, after / before;
+  /tmp/grading-base <commit>``), first one student over every exercise, each side graded
+  the way its course is graded: the baseline with ``nbgrader autograde <exercise> --student``
+  per exercise (as the course was graded before ``mnist-course autograde`` took several
+  exercises), this course with one ``mnist-course autograde <every exercise> --student <id>
+  --jobs 1``; per exercise and for the whole course, s00 then s01, and the ratio, after /
+  before (``--whole-course``: only this);
+- then, unless ``--whole-course``, the same exercise by exercise with ``nbgrader autograde``
+  on both sides, alternating which goes first, and the ratio of the whole course's time per
+  student, after / before;
 - a class: ``nbgrader autograde <exercise>`` (nbgrader grades the students one after
   another) against ``mnist-course autograde <exercise> --jobs N`` (N students at once over
   the same gradebook), with the ratio of the two wall times; both must give every student
-  every point autograding can give (ex05's written answer is graded by hand).
+  every point autograding can give (ex05's written answer is graded by hand);
+  ``--class-exercise all``: a class that submitted every exercise, graded with ``mnist-course
+  autograde all --jobs N`` only.
 
 Wall time depends on what else the machine runs, so the CPU seconds of the process tree and
 the load average are printed too. Under bubblewrap the CPU seconds leave out the student's
@@ -28,6 +36,9 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/bench_grading.py                       # all, 20 students
     .venv/bin/python benchmarks/bench_grading.py --students 4 --exercises ex01_data
     .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --students 0
+    .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --whole-course \
+        --students 0
+    .venv/bin/python benchmarks/bench_grading.py --exercises --students 30 --class-exercise all
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -87,21 +99,22 @@ def nbgrader(folder, *args, root=ROOT):
     return run(folder, sys.executable, "-m", "nbgrader", *args, root=root)
 
 
-def make_course(folder, exercise, students, root=ROOT):
-    """A course in ``folder`` with ``exercise`` released and submitted complete by students,
-    from the course in ``root`` (its solutions and nbgrader_config.py)."""
+def make_course(folder, exercises, students, root=ROOT):
+    """A course in ``folder`` with ``exercises`` (a name or a list) released and submitted
+    complete by students, from the course in ``root`` (its solutions and nbgrader_config.py)."""
     shutil.copy(root / "nbgrader_config.py", folder)
-    shutil.copytree(root / "solutions" / exercise, folder / "solutions" / exercise)
-    nbgrader(folder, "generate_assignment", exercise, root=root)
-    name = f"{exercise}.ipynb"
-    answers = model_answers(load_notebook(folder / "solutions" / exercise / name))
-    released = nbformat.read(folder / "exercises" / exercise / name, as_version=4)
-    for grade_id, answer in answers.items():
-        find_cell(released, grade_id).source = answer
-    for student in students:
-        submitted = folder / "grading" / "submitted" / student / exercise
-        submitted.mkdir(parents=True)
-        nbformat.write(released, submitted / name)
+    for exercise in [exercises] if isinstance(exercises, str) else exercises:
+        shutil.copytree(root / "solutions" / exercise, folder / "solutions" / exercise)
+        nbgrader(folder, "generate_assignment", exercise, root=root)
+        name = f"{exercise}.ipynb"
+        answers = model_answers(load_notebook(folder / "solutions" / exercise / name))
+        released = nbformat.read(folder / "exercises" / exercise / name, as_version=4)
+        for grade_id, answer in answers.items():
+            find_cell(released, grade_id).source = answer
+        for student in students:
+            submitted = folder / "grading" / "submitted" / student / exercise
+            submitted.mkdir(parents=True)
+            nbformat.write(released, submitted / name)
 
 
 def manual_points(folder, exercise):
@@ -183,6 +196,98 @@ def compare(exercises, baseline):
     return results
 
 
+def whole_course_by_nbgrader(exercises, root):
+    """Per student (s00, then s01), ``{exercise: (wall, CPU)}`` of ``nbgrader autograde
+    <exercise> --student`` for each exercise, in one course holding them all."""
+    students = ["s00", "s01"]
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
+        folder = Path(name)
+        make_course(folder, exercises, students, root)
+        times = [
+            {
+                exercise: nbgrader(folder, "autograde", exercise, "--student", student, root=root)
+                for exercise in exercises
+            }
+            for student in students
+        ]
+        for exercise in exercises:
+            full_marks(folder, exercise, students)
+    return times
+
+
+def whole_course_by_the_course(exercises, root, jobs=1):
+    """Per student (s00, then s01), ``(wall, CPU, {exercise: seconds})`` of one ``mnist-course
+    autograde <every exercise> --student <id> --jobs 1``: one worker grades the student's
+    exercises one after another; the seconds of each exercise are those its report prints."""
+    students = ["s00", "s01"]
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
+        folder = Path(name)
+        make_course(folder, exercises, students, root)
+        times = []
+        for student in students:
+            command = [sys.executable, "-m", "mnist_course", "autograde", *exercises]
+            command += ["--student", student, "--jobs", str(jobs)]
+            cpu, start = _cpu_seconds(), time.perf_counter()
+            result = subprocess.run(
+                command, cwd=folder, env=environment(root), capture_output=True, text=True
+            )
+            wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+            if result.returncode != 0:
+                raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+            found = re.findall(rf"^(\S+), {student}: graded.*\(([\d.]+) s\)$", result.stdout, re.M)
+            seconds = {exercise: float(value) for exercise, value in found}
+            if sorted(seconds) != sorted(exercises):
+                raise SystemExit(f"not every exercise was graded:\n{result.stdout}")
+            times.append((wall, cpu, seconds))
+        for exercise in exercises:
+            full_marks(folder, exercise, students)
+    return times
+
+
+def compare_whole_course(exercises, baseline):
+    """One student over every exercise: the baseline graded as it was (``nbgrader autograde``
+    per exercise), this course with its command (``mnist-course autograde`` of them all, with
+    ``--jobs 1`` and with ``--jobs`` the number of CPUs, its default); all measured back to
+    back in this run, the baseline first."""
+    cpus = os.cpu_count() or 1
+    print(
+        "\nOne student, every exercise: before, `nbgrader autograde <exercise> --student` per "
+        "exercise (the baseline); after, one `mnist-course autograde <every exercise> "
+        f"--student <id>`, with --jobs 1 and with --jobs {cpus}:"
+    )
+    loads = [load_average()]
+    before = whole_course_by_nbgrader(exercises, baseline)
+    loads.append(load_average())
+    sides = {1: whole_course_by_the_course(exercises, ROOT, jobs=1)}
+    loads.append(load_average())
+    if cpus > 1:
+        sides[cpus] = whole_course_by_the_course(exercises, ROOT, jobs=cpus)
+        loads.append(load_average())
+    heads = ["before s00", "before s01"]
+    heads += [f"j{jobs} {student}" for jobs in sides for student in ("s00", "s01")]
+    print(f"  {'exercise':<22}" + "".join(f"{head:>12}" for head in heads))
+    for exercise in exercises:
+        cells = [before[0][exercise][0], before[1][exercise][0]]
+        cells += [side[i][2][exercise] for side in sides.values() for i in (0, 1)]
+        print(f"  {exercise:<22}" + "".join(f"{value:>11.1f}s" for value in cells))
+    walls = [sum(wall for wall, _ in student.values()) for student in before]
+    cpu_before = [sum(cpu for _, cpu in student.values()) for student in before]
+    cells = [*walls, *(side[i][0] for side in sides.values() for i in (0, 1))]
+    print(f"  {'whole course (wall)':<22}" + "".join(f"{value:>11.1f}s" for value in cells))
+    cells = [*cpu_before, *(side[i][1] for side in sides.values() for i in (0, 1))]
+    print(f"  {'whole course (CPU)':<22}" + "".join(f"{value:>11.1f}s" for value in cells))
+    for jobs, side in sides.items():
+        print(
+            f"  ratio after (--jobs {jobs}) / before, per student (s01): "
+            f"{side[1][0] / walls[1]:.3f} wall, {side[1][1] / cpu_before[1]:.3f} CPU; first "
+            f"student of a class (s00): {side[0][0] / walls[0]:.3f} wall, "
+            f"{side[0][1] / cpu_before[0]:.3f} CPU"
+        )
+    loads = ", ".join(f"{load:.2f}" for load in loads)
+    print(f"  load average at the start and after each side: {loads}")
+    return before, sides
+
+
 def class_of(exercise, n, jobs):
     """(wall, CPU) of sequential nbgrader and of mnist-course --jobs for n students."""
     students = [f"s{i:02d}" for i in range(n)]
@@ -201,6 +306,22 @@ def class_of(exercise, n, jobs):
     return sequential, parallel
 
 
+def whole_class(n, jobs):
+    """(wall, CPU) of ``mnist-course autograde all --jobs N`` for a class of n students who
+    each submitted every exercise complete (the first student trains the reference runs)."""
+    students = [f"s{i:02d}" for i in range(n)]
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
+        folder = Path(name)
+        make_course(folder, EXERCISES, students)
+        wall, cpu = run(
+            folder,
+            *(sys.executable, "-m", "mnist_course", "autograde", "all", "--jobs", str(jobs)),
+        )
+        for exercise in EXERCISES:
+            full_marks(folder, exercise, students)
+    return wall, cpu
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -211,21 +332,42 @@ def main(argv=None):
         "--exercises", nargs="*", default=EXERCISES, help="exercises to time one student of"
     )
     parser.add_argument(
-        "--class-exercise", default="ex01_data", help="exercise the class submits (ex01_data)"
+        "--class-exercise",
+        default="ex01_data",
+        help="exercise the class submits (ex01_data); `all`: every exercise, graded with "
+        "`mnist-course autograde all` only (a sequential nbgrader would take hours)",
     )
     parser.add_argument(
         "--baseline",
         type=Path,
         help="a checkout of the course to compare with (its package, solutions and config)",
     )
+    parser.add_argument(
+        "--whole-course",
+        action="store_true",
+        help="with --baseline: only one student over every exercise, the baseline's nbgrader "
+        "against this course's mnist-course autograde (no per-exercise nbgrader comparison)",
+    )
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}, load average: {load_average():.2f}")
-    compare(args.exercises, args.baseline)
+    if args.baseline is not None and args.exercises:
+        compare_whole_course(args.exercises, args.baseline)
+    if args.exercises and not args.whole_course:
+        compare(args.exercises, args.baseline)
     print(f"load average at the end: {load_average():.2f}")
     if args.students <= 0:
         return
 
     n, jobs = args.students, args.jobs
+    if args.class_exercise == "all":
+        load = load_average()
+        wall, cpu = whole_class(n, jobs)
+        print(
+            f"\nA class of {n}, every exercise, `mnist-course autograde all --jobs {jobs}`: "
+            f"{wall:.1f} s wall ({wall / n:.1f} s a student), {cpu:.1f} s CPU "
+            f"(load average {load:.2f} at the start, {load_average():.2f} at the end)"
+        )
+        return
     (seq_wall, seq_cpu), (par_wall, par_cpu) = class_of(args.class_exercise, n, jobs)
     print(f"\nA class of {n}, {args.class_exercise}, load average {load_average():.2f}:")
     print(f"  {'command':<44}{'wall':>9}{'per student':>13}{'CPU':>9}")

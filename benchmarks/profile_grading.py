@@ -12,7 +12,8 @@ two ways:
   student's cells run there one by one (grading sends them in batches: the same work; the
   demonstration cells left as released skipped),
   each test cell run in this process as the gradebook holds it (hidden tests included, taken
-  from ``solutions/``), the reference runs stored in a temporary folder. Each exercise runs
+  from ``solutions/``), the reference runs stored in a temporary folder, each exercise in a
+  fork of this process that imported Keras (as a grading worker grades). Each exercise runs
   twice, the second time as a student after the first (the reference runs stored), and the
   second is printed. Each test cell's line also says how many calls it made into the
   student's process, their round trips (the student's function included), and the time this
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -217,6 +219,31 @@ def _transfers(before, after, imported_keras):
     )
 
 
+def in_a_fork(function, *args):
+    """``function(*args)`` run in a fork of this process, as a grading worker runs each
+    student: what one exercise's checks ran does not reach the next (a reference run depends
+    on what its process ran before). Returns its result, which must be JSON."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        code = 1
+        try:
+            with os.fdopen(write, "w") as out:
+                json.dump(function(*args), out)
+            code = 0
+        finally:
+            sys.stdout.flush()
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        text = answer.read()
+    os.waitpid(pid, 0)
+    if not text:
+        raise SystemExit(f"{function.__name__}{args} failed in its fork")
+    return [tuple(row) for row in json.loads(text)]
+
+
 def as_graded(exercise):
     """The rows of a second student graded as the course grades (see the module's doc)."""
     released = nbformat.read(ROOT / "exercises" / exercise / f"{exercise}.ipynb", as_version=4)
@@ -237,8 +264,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}", flush=True)
     kinds = {}
+    if args.as_graded:
+        import keras  # noqa: F401  (as a grading worker, before its forks)
     for exercise in args.exercises:
-        rows = as_graded(exercise) if args.as_graded else profile(exercise)
+        rows = in_a_fork(as_graded, exercise) if args.as_graded else profile(exercise)
         total = sum(seconds for _, seconds in rows if seconds is not None)
         print(f"\n{exercise}: {total:.1f} s, load average {os.getloadavg()[0]:.2f}")
         for what, seconds in rows:

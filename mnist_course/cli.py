@@ -287,12 +287,7 @@ def autograde(
     several = not isinstance(assignments, str) and (assignments is None or len(assignments) > 1)
     if isinstance(assignments, str):
         assignments = [assignments]
-
-    def start(assignment, students):
-        if several:
-            print(f"{assignment}: {len(students)} student(s)", flush=True)
-
-    start_time = time.perf_counter()
+    start = time.perf_counter()
     course = autograde_course(
         assignments,
         root=root,
@@ -301,8 +296,7 @@ def autograde(
         force=force,
         timeout=timeout,
         shard=shard,
-        on_start=start,
-        on_result=lambda result: print(format_result(result), flush=True),
+        on_result=lambda result: print(format_result(result, several), flush=True),
     )
     print()
     for assignment, results in course.items():
@@ -311,23 +305,29 @@ def autograde(
                 name = f"{assignment}  {result.student:>20}" if several else f"{result.student:>20}"
                 print(f"{name}  {result.score:g} / {result.max_score:g}")
     results = [result for results in course.values() for result in results]
-    summary = format_summary(results, time.perf_counter() - start_time)
+    summary = format_summary(results, time.perf_counter() - start)
     if several:
         summary = f"{len(course)} assignments, {summary}"
     print(f"shard {shard[0]}/{shard[1]}: {summary}" if shard else summary)
     return 1 if any(result.status == "failed" for result in results) else 0
 
 
-def format_result(result):
-    """One line of the autograde report for a student (a ``grading.StudentResult``).
+def format_result(result, with_assignment=False):
+    """One line of the autograde report for a student (a ``grading.StudentResult``), which
+    starts with the assignment when asked (a report of several).
 
     Examples
     --------
     >>> from mnist_course.grading import StudentResult
     >>> print(format_result(StudentResult("alice", "graded", 12.3, 4.0, 6.0)))
     alice: graded, 4 of 6 points (12.3 s)
+    >>> result = StudentResult("bob", "skipped", 0.1, 6.0, 6.0, assignment="ex01_data")
+    >>> print(format_result(result, with_assignment=True))
+    ex01_data, bob: skipped, 6 of 6 points (0.1 s)
     """
     line = f"{result.student}: {result.status}"
+    if with_assignment:
+        line = f"{result.assignment}, {line}"
     if result.score is not None:
         line += f", {result.score:g} of {result.max_score:g} points"
     line += f" ({result.seconds:.1f} s)"

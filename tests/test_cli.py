@@ -83,9 +83,8 @@ def test_autograde_prints_each_student_then_the_scores_and_a_summary(monkeypatch
         ),
     ]
 
-    def autograde_course(assignments, *, on_start, on_result, **options):
+    def autograde_course(assignments, *, on_result, **options):
         assert (assignments, options["jobs"], options["force"]) == (["ex01_data"], 2, True)
-        on_start("ex01_data", ["alice", "bob"])
         for result in results:
             on_result(result)
         return {"ex01_data": results}
@@ -105,12 +104,12 @@ def test_autograde_prints_each_student_then_the_scores_and_a_summary(monkeypatch
 
 
 def test_autograde_of_several_assignments_says_which_each_line_is_about(monkeypatch, capsys):
-    def autograde_course(assignments, *, on_start, on_result, **options):
+    def autograde_course(assignments, *, on_result, **options):
         assert assignments is None  # `all`: every assignment of the gradebook
         course = {}
         for assignment, score in (("ex01_data", 6.0), ("ex02_model", 3.0)):
-            on_start(assignment, ["alice"])
             result = grading.StudentResult("alice", "graded", 2.0, score, 6.0)
+            result.assignment = assignment
             on_result(result)
             course[assignment] = [result]
         return course
@@ -118,15 +117,13 @@ def test_autograde_of_several_assignments_says_which_each_line_is_about(monkeypa
     monkeypatch.setattr(grading, "autograde_course", autograde_course)
     assert cli.main(["autograde", "all", "--jobs", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:5] == [
-        "ex01_data: 1 student(s)",
-        "alice: graded, 6 of 6 points (2.0 s)",
-        "ex02_model: 1 student(s)",
-        "alice: graded, 3 of 6 points (2.0 s)",
+    assert lines[:3] == [
+        "ex01_data, alice: graded, 6 of 6 points (2.0 s)",
+        "ex02_model, alice: graded, 3 of 6 points (2.0 s)",
         "",
     ]
-    assert lines[5:7] == [f"ex01_data  {'alice':>20}  6 / 6", f"ex02_model  {'alice':>20}  3 / 6"]
-    assert lines[7].startswith("2 assignments, 2 students in ")
+    assert lines[3:5] == [f"ex01_data  {'alice':>20}  6 / 6", f"ex02_model  {'alice':>20}  3 / 6"]
+    assert lines[5].startswith("2 assignments, 2 students in ")
 
 
 def test_site_command_explains_its_options_and_refuses_a_non_empty_folder(tmp_path):

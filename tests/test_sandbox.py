@@ -394,6 +394,26 @@ def test_without_bubblewrap_the_rlimits_still_hold_and_say_so(monkeypatch):
         assert process.call("identity", [1]) == [1]
 
 
+@pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+def test_a_process_started_ahead_is_taken_fresh_by_the_next_with_the_same_limits(sandbox):
+    ahead = StudentProcess([], timeout=30, sandbox=sandbox, preload=("keras",)).start_ahead()
+    pid = ahead._process.pid
+    # the next one with the same limits (preload aside) takes it and runs its cells in it
+    with StudentProcess(CELLS, timeout=30, sandbox=sandbox) as taken:
+        assert taken._process.pid == pid
+        assert taken.call("identity", [1, 2]) == [1, 2]
+        assert taken.names  # the cells ran in it, as in a process started then
+        first = taken.call("token")
+    assert not _alive(pid)  # closed with the one that took it
+    # one that differs in a limit starts its own; the one ahead is stopped, not left waiting
+    ahead = StudentProcess([], timeout=30, sandbox=sandbox).start_ahead()
+    pid = ahead._process.pid
+    with StudentProcess(CELLS, timeout=30, memory=2**30, sandbox=sandbox) as other:
+        assert other._process.pid != pid
+        assert other.call("token") != first
+    assert not _alive(pid)
+
+
 def _alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as stat:

@@ -11,7 +11,9 @@ The report that ``mnist-course autograde`` prints is made in :mod:`mnist_course.
 
 from .autograde import (
     DB_URL_VARIABLE,
+    RESTART_MESSAGE,
     RETRIES,
+    TIMEOUT_MESSAGE,
     TRANSIENT_ERRORS,
     GradingError,
     GradingPool,
@@ -26,13 +28,24 @@ from .autograde import (
     shard_students,
     stopped_half_way,
 )
-from .preprocessors import (
-    RESTART_MESSAGE,
-    TIMEOUT_MESSAGE,
-    ClearHiddenTestsAndTracebacks,
-    GradeOutside,
-)
-from .screen import notebook_problems, tampering
+
+_LAZY = {
+    "ClearHiddenTestsAndTracebacks": "preprocessors",
+    "GradeOutside": "preprocessors",
+    "notebook_problems": "screen",
+    "tampering": "screen",
+}
+"""Names imported when first used: the command that drives nbgrader loads neither nbgrader's
+preprocessors nor nbformat before it has started its workers."""
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+
 
 __all__ = [
     "DB_URL_VARIABLE",

@@ -22,7 +22,9 @@ from __future__ import annotations
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
+import functools
 import glob
+import importlib
 import json
 import multiprocessing
 import os
@@ -34,8 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
-from .preprocessors import RESTART_MESSAGE, TIMEOUT_MESSAGE
-from .screen import notebook_problems, tampering
+
+TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
+"""Part of the log line ``GradeOutside`` writes for a cell or call that timed out."""
+
+RESTART_MESSAGE = "the student's process was started again"
+"""Part of the log line ``GradeOutside`` writes when the student's process had died."""
 
 DB_URL_VARIABLE = "MNIST_COURSE_DB_URL"
 """The environment variable that names the gradebook (a SQLAlchemy URL) in nbgrader_config.py.
@@ -68,6 +74,18 @@ class GradingError(Exception):
 # The course's folders
 
 
+def config_folder(root="."):
+    """Return ``root`` resolved, or raise :class:`GradingError` unless it holds
+    ``nbgrader_config.py``."""
+    root = Path(root).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise GradingError(
+            f"{root} has no nbgrader_config.py; expected the course's root folder "
+            "(the one with solutions/ and exercises/): cd there or pass --root"
+        )
+    return root
+
+
 def course_directory(root="."):
     """Read ``nbgrader_config.py`` in ``root`` and return nbgrader's ``CourseDirectory``.
 
@@ -80,15 +98,10 @@ def course_directory(root="."):
     -------
     nbgrader.coursedir.CourseDirectory
     """
+    root = config_folder(root)
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    root = Path(root).resolve()
-    if not (root / "nbgrader_config.py").is_file():
-        raise GradingError(
-            f"{root} has no nbgrader_config.py; expected the course's root folder "
-            "(the one with solutions/ and exercises/): cd there or pass --root"
-        )
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     coursedir = CourseDirectory(config=config)
     if "root" not in config.CourseDirectory:
@@ -263,6 +276,7 @@ class StudentResult:
     max_score: float | None = None
     notes: list[str] = field(default_factory=list)
     log: Path | None = None
+    assignment: str | None = None
 
 
 def grading_environment(base=None):
@@ -292,15 +306,19 @@ def grading_environment(base=None):
 class GradingPool:
     """``jobs`` worker processes, each one nbgrader that autogrades student after student.
 
-    Each worker loads nbgrader, the course's configuration and Keras once, then grades each
-    student it is given in a fork of itself (:class:`_ForkedGrader`) through nbgrader's
-    Python API (``NbGraderAPI.autograde``, what ``nbgrader autograde --student`` runs), each
-    notebook with a student's process of its own (the course's ``GradeOutside``). Starting
-    nbgrader costs about 3 s of CPU, and importing Keras about 3 s more; a process per
-    student would pay that every time. A fork starts as the worker was before any grading,
-    so a student's grade does not depend on whom, or which exercise, the worker graded
-    before (the checks' reference runs do depend on what their process ran). Call it as
-    ``pool(assignment, student, force=...)`` -> ``(returncode, log)``.
+    Each worker loads nbgrader and the course's configuration once (and Keras, once a
+    student's checks need it), then grades each student it is given in a fork of itself
+    (:class:`_ForkedGrader`) through nbgrader's Python API (``NbGraderAPI.autograde``, what
+    ``nbgrader autograde --student`` runs), each notebook with a student's process of its own
+    (the course's ``GradeOutside``). Starting nbgrader costs about 3 s of CPU, and importing
+    Keras about 3 s more; a process per student would pay that every time. A fork starts as
+    the worker was before any grading, so a student's grade does not depend on whom, or
+    which exercise, the worker graded before (the checks' reference runs do depend on what
+    their process ran).
+
+    Call it as ``pool(assignment, student, force=..., then=...)`` -> ``(returncode, log)``;
+    ``then`` is the assignment the worker will likely grade next (None: probably nothing),
+    for which it forks ahead (see :func:`_grade_in_worker`). The workers start at once.
     """
 
     def __init__(self, root, *, jobs, timeout=None):
@@ -310,18 +328,21 @@ class GradingPool:
         self._pool = self._new_pool()
 
     def _new_pool(self):
-        return concurrent.futures.ProcessPoolExecutor(
+        pool = concurrent.futures.ProcessPoolExecutor(
             self._jobs,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
             initargs=self._args,
         )
+        for _ in range(self._jobs):  # each submission starts a worker while none is idle
+            pool.submit(int)
+        return pool
 
-    def __call__(self, assignment, student, *, force):
+    def __call__(self, assignment, student, *, force, then=None):
         with self._lock:
             pool = self._pool
         try:
-            return pool.submit(_grade_in_worker, assignment, student, force).result()
+            return pool.submit(_grade_in_worker, assignment, student, force, then).result()
         except concurrent.futures.process.BrokenProcessPool as error:
             with self._lock:
                 if self._pool is pool:
@@ -329,7 +350,7 @@ class GradingPool:
             return 1, f"[ERROR] the grading process ended ({error}); grade this student again"
 
     def close(self):
-        self._pool.shutdown()
+        self._pool.shutdown(cancel_futures=True)
 
 
 _API = None
@@ -341,10 +362,13 @@ _AHEAD = None
 _OPEN_FDS = set()
 """The worker's ends of the pipes to its forks, closed in each new fork."""
 
+_IMPORTING = None
+"""The worker's thread importing what its next forks need; it forks only once it has ended."""
+
 
 def _start_worker(root, timeout, env):
-    """Set up a grading worker: environment, folder, nbgrader with the course's config, and
-    what grading a notebook imports (Keras, the checks), for its forks to start with."""
+    """Set up a grading worker: environment, folder, nbgrader with the course's config and
+    the course's grading modules, for its forks to start with."""
     global _API
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
@@ -358,25 +382,36 @@ def _start_worker(root, timeout, env):
     if timeout is not None:
         config.Execute.timeout = int(timeout)
     _API = NbGraderAPI(config=config)
-    # Imported, not run: TensorFlow starts no thread and no runtime until it first computes,
-    # so each fork starts as a fresh process that imported them would
-    import keras  # noqa: F401
-
-    from .. import checks  # noqa: F401
     from ..sandbox import grader  # noqa: F401
     from . import preprocessors  # noqa: F401
 
 
-def _grade_in_worker(assignment, student, force):
-    """Grade one student in the grader forked ahead (or a new fork), and fork the next one,
-    which starts its student's process while this student is graded."""
-    global _AHEAD
+def _grade_in_worker(assignment, student, force, then=None):
+    """Grade one student in the grader forked ahead (or a new fork) and, while it grades,
+    fork the next one for ``then``, which starts its student's process at once.
+
+    Keras is imported in the worker once an assignment to fork for uses it, in a thread
+    started right after that fork (which imports it itself, while it waits), for the forks
+    after it; the worker forks only once that thread has ended. Imported, not run
+    (TensorFlow starts no thread and no runtime until it first computes), so each fork still
+    starts as a fresh process that imported it would, without paying for it.
+    """
+    global _AHEAD, _IMPORTING
     from ..checks import uses_keras
 
     grader, _AHEAD = _AHEAD or _ForkedGrader(), None
     grader.send(assignment, student, force)
-    _AHEAD = _ForkedGrader(ahead=("keras",) if uses_keras(assignment) else ())
+    if then is not None:
+        preload = ("keras",) if uses_keras(then) else ()
+        _AHEAD = _ForkedGrader(ahead=preload)
+        _IMPORTING = threading.Thread(target=_import_all, args=(preload,))
+        _IMPORTING.start()
     return grader.result()
+
+
+def _import_all(names):
+    for name in names:
+        importlib.import_module(name)
 
 
 class _ForkedGrader:
@@ -391,6 +426,8 @@ class _ForkedGrader:
     """
 
     def __init__(self, ahead=None):
+        if _IMPORTING is not None:
+            _IMPORTING.join()  # no fork while a thread imports
         task_read, self._task = os.pipe()
         self._result, result_write = os.pipe()
         self.pid = os.fork()
@@ -434,6 +471,8 @@ def _serve_one(task_fd, result_fd, ahead):
         if ahead is not None:
             with contextlib.suppress(Exception):  # else the notebook starts its own, and says why
                 GradeOutside(config=_API.config).start_student_process_ahead(ahead)
+            for name in ahead:  # what the checks will need, if the worker had not imported it
+                importlib.import_module(name)
         with os.fdopen(task_fd) as task:
             text = task.read()
         if text:  # empty: the worker ended before giving a task
@@ -499,6 +538,8 @@ def autograde_student(assignment, student, *, coursedir, expected, grader, force
     up to :data:`RETRIES` times. A student whose earlier grading was cut off
     (:func:`stopped_half_way`) is graded again as with ``force``.
     """
+    from .screen import notebook_problems, tampering
+
     folder = coursedir.format_path(coursedir.submitted_directory, student, assignment)
     missing = notebook_problems(folder, expected)
     problems = list(missing)
@@ -519,6 +560,7 @@ def autograde_student(assignment, student, *, coursedir, expected, grader, force
             break
     result = read_outcome(student, returncode, output)
     result.seconds = time.perf_counter() - start
+    result.assignment = assignment
     if attempt:
         result.notes.append(f"run {attempt + 1} times (the gradebook was busy)")
     result.notes[:0] = problems
@@ -615,22 +657,21 @@ def autograde_course(
     timeout=None,
     shard=None,
     grader=None,
-    on_start=None,
     on_result=None,
 ):
-    """Autograde several assignments, one after another, with one pool of workers.
+    """Autograde several assignments with one pool of workers.
 
-    As :func:`autograde_class` for each assignment, in the order given, but the workers (and
-    what they loaded: nbgrader, Keras) serve them all. Every assignment is checked before
-    any is graded (it is in the gradebook and has submissions).
+    As :func:`autograde_class` for each assignment, but the workers (and what they loaded:
+    nbgrader, Keras) serve them all: the tasks, every student of the first assignment, then
+    of the next, ..., go to the workers in that order, ``jobs`` at a time, so one student's
+    exercises are graded at once too. Every assignment is checked before any is graded (it is
+    in the gradebook and has submissions).
 
     Parameters
     ----------
     assignments : list of str, optional
         The assignments' names, e.g. ``["ex01_data", "ex02_model"]``; default every
         assignment of the gradebook that has submissions, by name.
-    on_start : callable, optional
-        Called with an assignment's name and its students before they are graded.
     root, students, jobs, force, timeout, shard, grader, on_result
         As for :func:`autograde_class`.
 
@@ -639,7 +680,21 @@ def autograde_course(
     dict
         ``{assignment: [StudentResult, ...]}``, in the order of ``assignments``.
     """
-    coursedir = course_directory(root)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    pool = None
+    if grader is None:  # its workers start (importing nbgrader) while this process looks up
+        grader = pool = GradingPool(config_folder(root), jobs=jobs, timeout=timeout)
+    try:
+        coursedir = course_directory(root)
+        return _autograde_course(
+            coursedir, assignments, students, jobs, force, shard, grader, on_result
+        )
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _autograde_course(coursedir, assignments, students, jobs, force, shard, grader, on_result):
     if assignments is None:
         assignments = [
             name for name in gradebook_assignments(coursedir) if submitted_students(coursedir, name)
@@ -666,42 +721,41 @@ def autograde_course(
         if shard is not None:
             whom = shard_students(whom, *shard)
         classes[assignment] = (expected, whom)
-    largest = max((len(whom) for _, whom in classes.values()), default=0)
-    jobs = min(max(1, jobs or os.cpu_count() or 1), max(1, largest))
-    pool = None
-    if grader is None and largest:
-        grader = pool = GradingPool(coursedir.root, jobs=jobs, timeout=timeout)
+    # every student of every assignment, in this order, ``jobs`` at a time: a worker that
+    # is done takes the next task, of whichever assignment; it forks ahead for the one it
+    # will likely take after that
+    tasks = [(assignment, student) for assignment, (_, whom) in classes.items() for student in whom]
+
+    def then(index):
+        return tasks[index + jobs][0] if index + jobs < len(tasks) else None
+
     reporting = threading.Lock()
-    results = {}
-    try:
-        for assignment, (expected, whom) in classes.items():
-            if on_start is not None:
-                on_start(assignment, whom)
-            log_dir = Path(coursedir.root) / Path(coursedir.autograded_directory).parent
-            log_dir = log_dir / "logs" / assignment
 
-            def grade(student, assignment=assignment, expected=expected, log_dir=log_dir):
-                result = autograde_student(
-                    assignment,
-                    student,
-                    coursedir=coursedir,
-                    expected=expected,
-                    grader=grader,
-                    force=force,
-                    log_dir=log_dir,
-                )
-                read_scores(coursedir, assignment, [result])
-                if on_result is not None:
-                    with reporting:
-                        on_result(result)
-                return result
+    def grade(index):
+        assignment, student = tasks[index]
+        expected = classes[assignment][0]
+        log_dir = Path(coursedir.root) / Path(coursedir.autograded_directory).parent
+        bound = grader
+        if isinstance(grader, GradingPool):
+            bound = functools.partial(grader, then=then(index))
+        result = autograde_student(
+            assignment,
+            student,
+            coursedir=coursedir,
+            expected=expected,
+            grader=bound,
+            force=force,
+            log_dir=log_dir / "logs" / assignment,
+        )
+        read_scores(coursedir, assignment, [result])
+        if on_result is not None:
+            with reporting:
+                on_result(result)
+        return result
 
-            if not whom:
-                results[assignment] = []
-                continue
-            with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(whom))) as threads:
-                results[assignment] = list(threads.map(grade, whom))
-    finally:
-        if pool is not None:
-            pool.close()
+    results = {assignment: [] for assignment in classes}
+    if tasks:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(tasks))) as threads:
+            for result in threads.map(grade, range(len(tasks))):
+                results[result.assignment].append(result)
     return results

@@ -31,12 +31,7 @@ from .._quiet import ONE_THREAD
 from ..checks._reference import CACHE_VARIABLE
 from ..notebook import TEST, cell_kind, demonstration_digests, is_unchanged_demonstration
 from ..sandbox.parent import GiB
-
-TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
-"""Part of the log line :class:`GradeOutside` writes for a cell or call that timed out."""
-
-RESTART_MESSAGE = "the student's process was started again"
-"""Part of the log line :class:`GradeOutside` writes when the student's process had died."""
+from .autograde import RESTART_MESSAGE, TIMEOUT_MESSAGE
 
 
 def released_notebook(coursedir, resources):
