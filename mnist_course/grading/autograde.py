@@ -279,6 +279,30 @@ class StudentResult:
     assignment: str | None = None
 
 
+SKIPPED_IMPORTS = ("rfc3987_syntax",)
+"""Modules that grading's own processes never load: ``jsonschema`` (which nbformat and
+nbgrader import) loads ``rfc3987_syntax`` for its "iri" format checkers, and that builds
+about 35 Earley parsers as it is imported (1.2 s, python-jsonschema/jsonschema#1428). No
+schema read while grading uses those formats; jsonschema leaves out a checker whose module
+cannot be imported."""
+
+
+def skip_unused_imports():
+    """Keep :data:`SKIPPED_IMPORTS` out of this process (the ``mnist-course autograde``
+    command and its workers, not a process that imports the package).
+
+    Examples
+    --------
+    >>> import subprocess
+    >>> code = ("from mnist_course.grading.autograde import skip_unused_imports; "
+    ...     "skip_unused_imports(); import jsonschema, sys; print(sys.modules['rfc3987_syntax'])")
+    >>> subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()
+    ['None']
+    """
+    for name in SKIPPED_IMPORTS:
+        sys.modules.setdefault(name, None)
+
+
 def grading_environment(base=None):
     """Return the environment for nbgrader: this Python's tools first, the course importable.
 
@@ -306,31 +330,35 @@ def grading_environment(base=None):
 class GradingPool:
     """``jobs`` worker processes, each one nbgrader that autogrades student after student.
 
-    Each worker loads nbgrader and the course's configuration once (and Keras, once a
-    student's checks need it), then grades each student it is given in a fork of itself
-    (:class:`_ForkedGrader`) through nbgrader's Python API (``NbGraderAPI.autograde``, what
-    ``nbgrader autograde --student`` runs), each notebook with a student's process of its own
-    (the course's ``GradeOutside``). Starting nbgrader costs about 3 s of CPU, and importing
-    Keras about 3 s more; a process per student would pay that every time. A fork starts as
-    the worker was before any grading, so a student's grade does not depend on whom, or
-    which exercise, the worker graded before (the checks' reference runs do depend on what
-    their process ran).
+    The workers are forked from one forkserver that imported nbgrader, the course's grading
+    modules and, with ``keras``, Keras (:mod:`mnist_course.grading._forkserver`), so a run
+    pays for those imports (about 2 and 3 s of CPU) once, not once per worker. Each worker
+    loads the course's configuration, then grades each student it is given in a fork of
+    itself (:class:`_ForkedGrader`) through nbgrader's Python API
+    (``NbGraderAPI.autograde``, what ``nbgrader autograde --student`` runs), each notebook
+    with a student's process of its own (the course's ``GradeOutside``). A process per
+    student would pay for the imports every time. A fork starts as the worker was before any
+    grading, so a student's grade does not depend on whom, or which exercise, the worker
+    graded before (the checks' reference runs do depend on what their process ran).
 
     Call it as ``pool(assignment, student, force=..., then=...)`` -> ``(returncode, log)``;
     ``then`` is the assignment the worker will likely grade next (None: probably nothing),
     for which it forks ahead (see :func:`_grade_in_worker`). The workers start at once.
     """
 
-    def __init__(self, root, *, jobs, timeout=None):
+    def __init__(self, root, *, jobs, timeout=None, keras=True):
         self._args = (str(Path(root).resolve()), timeout, grading_environment())
         self._jobs = jobs
+        self._context = multiprocessing.get_context("forkserver")
+        preload = [f"{__package__}._forkserver", *(["keras"] if keras else [])]
+        self._context.set_forkserver_preload(preload)
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 
     def _new_pool(self):
         pool = concurrent.futures.ProcessPoolExecutor(
             self._jobs,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=self._context,
             initializer=_start_worker,
             initargs=self._args,
         )
@@ -373,7 +401,10 @@ def _start_worker(root, timeout, env):
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
 
-    os.environ.update(env)  # the test cells run in this process's forks
+    # the test cells run in this process's forks; the environment is the command's, whatever
+    # the forkserver (started by an earlier pool of this process) was started with
+    os.environ.clear()
+    os.environ.update(env)
     os.chdir(root)
     quiet = os.open(os.devnull, os.O_WRONLY)  # nbgrader's log is captured per student
     os.dup2(quiet, 1)
@@ -390,9 +421,11 @@ def _grade_in_worker(assignment, student, force, then=None):
     """Grade one student in the grader forked ahead (or a new fork) and, while it grades,
     fork the next one for ``then``, which starts its student's process at once.
 
-    Keras is imported in the worker once an assignment to fork for uses it, in a thread
-    started right after that fork (which imports it itself, while it waits), for the forks
-    after it; the worker forks only once that thread has ended. Imported, not run
+    Keras usually comes imported from the forkserver. Where it does not (a pool whose first
+    assignments did not use it started the forkserver), it is imported in the worker once an
+    assignment to fork for uses it, in a thread started right after that fork (which imports
+    it itself, while it waits), for the forks after it; the worker forks only once that
+    thread has ended. Imported, not run
     (TensorFlow starts no thread and no runtime until it first computes), so each fork still
     starts as a fresh process that imported it would, without paying for it.
     """
@@ -683,7 +716,10 @@ def autograde_course(
     jobs = max(1, jobs or os.cpu_count() or 1)
     pool = None
     if grader is None:  # its workers start (importing nbgrader) while this process looks up
-        grader = pool = GradingPool(config_folder(root), jobs=jobs, timeout=timeout)
+        from ..checks import uses_keras
+
+        keras = assignments is None or any(uses_keras(name) for name in assignments)
+        grader = pool = GradingPool(config_folder(root), jobs=jobs, timeout=timeout, keras=keras)
     try:
         coursedir = course_directory(root)
         return _autograde_course(
