@@ -96,6 +96,26 @@ def test_train_that_ignores_epochs_fails(fails_with):
 
 
 @pytest.mark.training
+def test_train_checked_without_repeating_trains_once_and_still_checks_epochs(fails_with):
+    """The hidden test's form: one run, for the History, its epochs and a lower loss."""
+    runs = []
+
+    def train(model, x_train, y_train, *, epochs=5, seed=0):
+        runs.append(seed)
+        return seeded_train(model, x_train, y_train, epochs=epochs, seed=seed)
+
+    checks.check_train(train, epochs=1, seed=1, repeat=False)
+    assert runs == [1]
+
+    def one_epoch(model, x_train, y_train, *, epochs=5, seed=0):
+        return train(model, x_train, y_train, epochs=1, seed=seed)
+
+    fails_with(
+        checks.check_train, one_epoch, epochs=3, seed=1, repeat=False, match="trained for 1 epochs"
+    )
+
+
+@pytest.mark.training
 def test_train_that_returns_nothing_says_return_the_history(fails_with):
     def train(model, x_train, y_train, *, epochs=5, seed=0):
         seeded_train(model, x_train, y_train, epochs=epochs, seed=seed)

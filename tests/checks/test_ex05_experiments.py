@@ -69,6 +69,28 @@ def test_compare_activations_that_forgets_a_seed_is_told_so_whatever_the_toleran
 
 
 @pytest.mark.training
+def test_compare_activations_checked_without_repeating_runs_once_and_still_checks_seeds(
+    fails_with,
+):
+    """The hidden test's form: one run, compared with the reference, its seeds checked."""
+    runs = []
+
+    def compare(activations, *data, epochs=1, seed=0):
+        runs.append(seed)
+        return checks.reference_experiment(activations, *data, epochs=epochs, seed=seed)
+
+    checks.check_compare_activations(compare, activations=("relu",), seed=1, repeat=False)
+    assert runs == [1]
+    fails_with(
+        checks.check_compare_activations,
+        forgetful("train"),
+        activations=("relu",),
+        repeat=False,
+        match=r"called mnist_course.train\(\) with seed=None",
+    )
+
+
+@pytest.mark.training
 def test_an_experiment_written_with_keras_alone_is_checked_by_running_it_twice(fails_with):
     """Not calling the course's functions, it is still caught when a seed is missing."""
 
