@@ -26,10 +26,12 @@ simulated student submitting the complete solution. Measured:
   ``--class-exercise all``: a class that submitted every exercise, graded with ``mnist-course
   autograde all --jobs N`` only.
 
-Wall time depends on what else the machine runs, so the CPU seconds of the process tree and
-the load average are printed too. Under bubblewrap the CPU seconds leave out the student's
-process: it is killed with its namespace and no process that this one waits for counts its
-time (``profile_grading.py --as-graded`` reads it before it ends). Compare wall times.
+Wall time depends on what else the machine runs, so the CPU seconds and the load average
+are printed too. The CPU seconds are the machine's busy time while a command ran (all cores,
+from ``/proc/stat``): every process of the command counts, the students' processes under
+bubblewrap and the grading workers forked from a forkserver included (neither is a child
+that this process waits for), and so does anything else the machine ran meanwhile. Compare
+wall times, and CPU seconds only from a quiet machine.
 
 Usage (from the repository root)::
 
@@ -47,7 +49,6 @@ import argparse
 import csv
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -72,8 +73,12 @@ EXERCISES = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.
 
 
 def _cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    """The machine's busy CPU seconds so far, all cores (user, nice, system, irq, softirq,
+    steal), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()[1:]
+    user, nice, system, _, _, irq, softirq, steal = (int(value) for value in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def environment(root=ROOT):
