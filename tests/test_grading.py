@@ -11,6 +11,7 @@ import contextlib
 import csv
 import hashlib
 import html
+import json
 import os
 import re
 import shutil
@@ -153,6 +154,76 @@ def test_the_grading_environment_finds_nbgrader_tools_and_the_course_and_quiets_
     assert env["PYTHONPATH"].split(os.pathsep) == [str(ROOT), "/opt/lib"]
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "3" and env["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert env["TF_NUM_INTRAOP_THREADS"] == "1" and env["TF_NUM_INTEROP_THREADS"] == "1"
+
+
+PROBE = """
+import os
+import sys
+
+
+def worker():
+    \"\"\"What a grading worker has: its forkserver's pid, a variable, the modules loaded.\"\"\"
+    names = ["nbgrader.apps", "mnist_course.grading.preprocessors", "keras", "rfc3987_syntax"]
+    modules = {name: "kept out" if sys.modules.get(name, 0) is None else name in sys.modules
+        for name in names}
+    return os.getppid(), os.environ.get("MNIST_COURSE_LEFTOVER"), modules
+"""
+
+
+def probe_workers(tmp_path, body):
+    """Run ``body`` in a new Python (a forkserver of its own), ``probe.worker`` importable;
+    return what it prints, read as JSON."""
+    (tmp_path / "probe.py").write_text(PROBE)
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    script = (
+        "import json, os, probe\nfrom mnist_course.grading.autograde import GradingPool\n"
+        f"if __name__ == '__main__':\n    root = {str(tmp_path)!r}\n"
+        + "".join(f"    {line}\n" for line in body.splitlines())
+    )
+    env = grading.grading_environment()
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env["PYTHONPATH"]])
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("keras", [True, False])
+def test_grading_workers_are_forked_from_one_forkserver_that_imported_for_them_all(tmp_path, keras):
+    workers = probe_workers(
+        tmp_path,
+        f"pool = GradingPool(root, jobs=2, keras={keras})\n"
+        "print(json.dumps([pool._pool.submit(probe.worker).result() for _ in range(4)]))\n"
+        "pool.close()",
+    )
+    forkservers = {parent for parent, _, _ in workers}
+    assert len(forkservers) == 1
+    for _, _, modules in workers:
+        assert modules == {
+            "nbgrader.apps": True,
+            "mnist_course.grading.preprocessors": True,
+            "keras": keras,
+            "rfc3987_syntax": "kept out",
+        }
+
+
+def test_a_worker_has_its_command_s_environment_not_the_forkserver_s(tmp_path):
+    """A variable the command had when an earlier pool started the forkserver, and has no
+    more, does not reach a later pool's workers (a gradebook URL, say)."""
+    seen = probe_workers(
+        tmp_path,
+        "os.environ['MNIST_COURSE_LEFTOVER'] = 'earlier'\n"
+        "pool = GradingPool(root, jobs=1, keras=False)\n"
+        "first = pool._pool.submit(probe.worker).result()\n"
+        "pool.close()\n"
+        "del os.environ['MNIST_COURSE_LEFTOVER']\n"
+        "pool = GradingPool(root, jobs=1, keras=False)\n"
+        "print(json.dumps([first, pool._pool.submit(probe.worker).result()]))\n"
+        "pool.close()",
+    )
+    assert [leftover for _, leftover, _ in seen] == ["earlier", None]
+    assert seen[0][0] == seen[1][0]  # the same forkserver served both pools
 
 
 @pytest.mark.parametrize("jobs", [1, 3])
