@@ -208,6 +208,31 @@ def test_grading_workers_are_forked_from_one_forkserver_that_imported_for_them_a
         }
 
 
+def test_importing_every_module_of_the_package_leaves_the_thread_settings_alone():
+    """As pytest's doctest collection does: a process that imports the package (and then
+    starts the lessons' kernels) keeps its TensorFlow threads; only grading's processes get
+    one thread each, and the command's environment is as it was once its pool has started."""
+    script = (
+        "import importlib, os, pkgutil, tempfile, mnist_course\n"
+        "from mnist_course.grading.autograde import GradingPool\n"
+        "if __name__ == '__main__':\n"
+        "    for module in pkgutil.walk_packages(mnist_course.__path__, 'mnist_course.'):\n"
+        "        if not module.name.endswith('__main__'):\n"
+        "            importlib.import_module(module.name)\n"
+        "    imported = dict(os.environ)\n"
+        "    with tempfile.TemporaryDirectory() as root:\n"
+        "        open(os.path.join(root, 'nbgrader_config.py'), 'w').close()\n"
+        "        GradingPool(root, jobs=1, keras=False).close()\n"
+        "    print(os.environ.get('TF_NUM_INTRAOP_THREADS'), imported == dict(os.environ))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "True"], result.stdout
+
+
 def test_a_worker_has_its_command_s_environment_not_the_forkserver_s(tmp_path):
     """A variable the command had when an earlier pool started the forkserver, and has no
     more, does not reach a later pool's workers (a gradebook URL, say)."""

@@ -362,8 +362,12 @@ class GradingPool:
             initializer=_start_worker,
             initargs=self._args,
         )
-        for _ in range(self._jobs):  # each submission starts a worker while none is idle
-            pool.submit(int)
+        # each submission starts a worker while none is idle; the first of this process also
+        # starts the forkserver, which takes this process's environment, so it is the
+        # grading environment for as long as that takes
+        with _environment(self._args[2]):
+            for _ in range(self._jobs):
+                pool.submit(int)
         return pool
 
     def __call__(self, assignment, student, *, force, then=None):
@@ -379,6 +383,19 @@ class GradingPool:
 
     def close(self):
         self._pool.shutdown(cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _environment(env):
+    """This process's environment is ``env`` while the block runs, and as it was after."""
+    kept = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(kept)
 
 
 _API = None
