@@ -4,11 +4,14 @@ set that resolves on each platform, and a wheel that carries MNIST."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 import urllib.request
 import zipfile
+from pathlib import Path
 
 import pytest
 from helpers import ROOT
@@ -214,3 +217,145 @@ def test_the_wheel_carries_the_four_mnist_files_their_checksums_and_the_subpacka
     modules = ("notebook", "grading/preprocessors", "selfcheck/checker", "selfcheck/plugin")
     for module in (*modules, "sandbox/parent", "sandbox/child", "sandbox/wire"):
         assert f"mnist_course/{module}.py" in names
+
+
+BLOCK_GRADING_TOOLS = '''
+import importlib.abc
+import sys
+
+
+class BlockGradingTools(importlib.abc.MetaPathFinder):
+    """Tools a student's install does not have: importing one fails as if it were absent."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"nbgrader", "psycopg", "selenium", "ruff", "mkdocs"}:
+            raise ModuleNotFoundError(f"No module named {name!r} (not in a student's install)")
+
+
+sys.meta_path.insert(0, BlockGradingTools())
+'''
+"""A module the fresh environment imports at start (through a .pth file): without it the
+grading tools of the test's own environment would be importable there."""
+
+
+def _fresh_environment(folder):
+    """A virtual environment outside the repository that sees this environment's packages
+    (numpy, Keras, TensorFlow, JupyterLab, pytest) but not its course, nor the grading tools.
+
+    Its own site-packages comes first on ``sys.path``; a .pth file there adds this
+    environment's site-packages after it as a plain folder (so this environment's own .pth
+    files, the editable install of the course among them, are not run)."""
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    paths = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    (Path(site) / "_host_packages.pth").write_text("\n".join(sorted(paths)) + "\n")
+    (Path(site) / "_block_grading_tools.py").write_text(BLOCK_GRADING_TOOLS)
+    (Path(site) / "_block_grading_tools.pth").write_text("import _block_grading_tools\n")
+    return python
+
+
+@pytest.mark.registry
+@pytest.mark.training
+@pytest.mark.notebooks
+def test_a_wheel_built_from_the_sdist_gives_a_student_a_working_course_folder(registry, tmp_path):
+    """python -m build (an sdist, then the wheel from it); the wheel installed into a fresh
+    environment outside the repository; there, mnist-course init, train and the self-check
+    (with rlimits only: under bubblewrap the student's process would not see the packages
+    this test lends the fresh environment)."""
+    pytest.importorskip("build", reason='pip install -e ".[dev]"')
+    dist = tmp_path / "dist"
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(dist), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (sdist,) = dist.glob("mnist_course-*.tar.gz")
+    (wheel,) = dist.glob("mnist_course-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "mnist_course/_course/exercises/conftest.py" in names
+    assert "mnist_course/_course/exercises/ex01_data/ex01_data.ipynb" in names
+    assert "mnist_course/_course/lessons/01_data_preparation.ipynb" in names
+    assert not [name for name in names if "/_course/solutions" in name or "checkpoint" in name]
+
+    python = _fresh_environment(tmp_path / "venv")
+    # the fresh environment has no pip of its own: this one installs into it
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--no-deps",
+            "--ignore-installed",
+            "-q",
+            wheel,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    # bubblewrap would show the student's process only the fresh environment, not the
+    # packages it borrows from this one: a bwrap that cannot start leaves rlimits alone
+    no_bwrap = tmp_path / "no-bwrap"
+    no_bwrap.mkdir()
+    (no_bwrap / "bwrap").write_text("#!/bin/sh\necho bubblewrap is off in this test >&2\nexit 1\n")
+    (no_bwrap / "bwrap").chmod(0o755)
+    env["PATH"] = f"{no_bwrap}{os.pathsep}{env['PATH']}"
+    work = tmp_path / "student"
+    work.mkdir()
+
+    def run(*args, cwd=work, timeout=600):
+        return subprocess.run(
+            [python, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
+        )
+
+    where = run("-c", "import mnist_course; print(mnist_course.__file__)")
+    assert where.stdout.startswith(str(tmp_path / "venv")), where.stdout + where.stderr
+    blocked = run("-c", "import nbgrader")
+    assert "not in a student's install" in blocked.stderr, blocked.stderr
+    shown = run("-m", "mnist_course", "--version")
+    assert shown.stdout.split() == ["mnist-course", _package_version()], shown.stdout
+
+    init = run("-m", "mnist_course", "init", "course")
+    assert init.returncode == 0, init.stderr
+    folder = work / "course"
+    assert (folder / "exercises/conftest.py").is_file()
+    assert (folder / "lessons/01_data_preparation.ipynb").is_file()
+    again = run("-m", "mnist_course", "init", "course")
+    assert "0 files written" in again.stdout and "kept " in again.stdout, again.stdout
+
+    train = run("-m", "mnist_course", "train")
+    assert train.returncode == 0, train.stderr[-3000:]
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)", train.stdout)[1])
+    assert accuracy >= 0.95, train.stdout
+
+    selfcheck = ("-m", "pytest", "-p", "no:cacheprovider", "exercises/ex01_data")
+    check = run(*selfcheck, cwd=folder, timeout=900)
+    assert check.returncode == 1, check.stdout[-3000:] + check.stderr[-3000:]
+    assert "not implemented yet: " in check.stdout and " failed in " in check.stdout
+    shutil.copy(ROOT / "solutions/ex01_data/ex01_data.ipynb", folder / "exercises/ex01_data")
+    check = run(*selfcheck, cwd=folder, timeout=900)
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+    assert re.search(r"\b\d+ passed in ", check.stdout), check.stdout
+    with tarfile.open(sdist) as archive:
+        top = sdist.name[: -len(".tar.gz")]
+        assert f"{top}/lessons/01_data_preparation.ipynb" in archive.getnames()
+
+
+def _package_version():
+    text = (ROOT / "mnist_course" / "__init__.py").read_text()
+    return re.search(r'^__version__ = "([^"]+)"', text, re.M)[1]
