@@ -4,4 +4,5 @@ from mnist_course.selfcheck.plugin import (  # noqa: F401 (pytest finds the hook
     pytest_addoption,
     pytest_collect_file,
     pytest_collection_finish,
+    pytest_report_header,
 )

@@ -75,6 +75,32 @@ def _parser():
     )
     train.set_defaults(run=_train)
 
+    init = commands.add_parser(
+        "init",
+        help="copy the lessons and exercises into a folder to work in",
+        description="Copy the course's lessons/ and exercises/ (the released notebooks and the "
+        "self-check's conftest.py) from the installed package into DIR. A file that exists in "
+        "DIR is never overwritten: it is kept and named.",
+    )
+    init.add_argument("dir", type=Path, help="the folder to work in (created if missing)")
+    init.set_defaults(run=_init)
+
+    cell = commands.add_parser(
+        "install-cell",
+        help="insert or update the Colab install cell in every lesson and solution",
+        description="Put a first code cell into each lesson and solution (and make exercises/ "
+        "again from solutions/ with nbgrader) "
+        "that installs this release of the course where mnist_course is not importable "
+        "(Colab, a hub) and does nothing where it is. The repository address comes from "
+        "pyproject.toml's [project.urls] Repository.",
+    )
+    cell.add_argument("notebooks", nargs="*", type=Path, help="the notebooks (default: all)")
+    cell.add_argument("--repository", help="https://github.com/OWNER/NAME, instead of pyproject's")
+    cell.add_argument(
+        "--root", type=Path, default=Path("."), help="the course folder (default: here)"
+    )
+    cell.set_defaults(run=_install_cell)
+
     data = commands.add_parser("data", help="check the bundled MNIST or export it as CSV")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     verify = data_commands.add_parser("verify", help="check the bundled files' sizes and SHA-256")
@@ -224,6 +250,29 @@ def _write_run(out, model, history, metrics, *, test_data):
     )
     plot_misclassified(x_test, y_test, y_pred).savefig(out / "misclassified.png", dpi=100)
     print(f"wrote {', '.join(OUT_FILES)} to {out}")
+
+
+def _init(args):
+    from .course_folder import init_folder
+
+    written, skipped = init_folder(args.dir)
+    print(f"{len(written)} files written to {args.dir}, {len(skipped)} kept as they were")
+    if written:
+        print(
+            f"start with: cd {args.dir} && jupyter lab lessons; "
+            "check an exercise with: pytest exercises/ex01_data"
+        )
+    return 0
+
+
+def _install_cell(args):
+    from .install_cell import course_notebooks, insert_install_cells, repository
+
+    address = args.repository or repository(args.root)
+    paths = args.notebooks or course_notebooks(args.root)
+    changed = insert_install_cells(paths, address, root=args.root)
+    print(f"{len(changed)} of {len(paths)} notebooks changed")
+    return 0
 
 
 def _verify(args):

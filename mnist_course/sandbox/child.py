@@ -24,8 +24,6 @@ import importlib
 import json
 import os
 import platform
-import resource
-import signal
 import struct
 import sys
 import threading
@@ -36,7 +34,12 @@ from builtins import str as own_str
 
 import numpy
 
-from mnist_course._cells import Shell, TimeLimit, compile_cell, on_alarm
+from mnist_course._cells import Shell, TimeLimit, compile_cell, set_alarm
+
+try:
+    import resource
+except ImportError:  # Windows: the grading process's time limits still hold
+    resource = None
 from mnist_course.sandbox import wire
 from mnist_course.sandbox.parent import PRELOADABLE
 
@@ -44,14 +47,22 @@ CELL = "<cell {}>"
 
 
 def limit_resources(limits):
-    """Set soft and hard rlimits: address space, CPU seconds, file size, core files."""
+    """Set soft and hard rlimits: address space, CPU seconds, file size, core files.
+
+    Returns the names of those this system could not set (all of them without ``resource``).
+    """
+    unset = []
     for name, value in [
         ("RLIMIT_AS", limits["memory"]),
         ("RLIMIT_CPU", limits["cpu_seconds"]),
         ("RLIMIT_FSIZE", limits["file_size"]),
         ("RLIMIT_CORE", 0),
     ]:
-        resource.setrlimit(getattr(resource, name), (value, value))
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (AttributeError, ValueError, OSError):  # no resource module, or macOS's RLIMIT_AS
+            unset.append(name)
+    return unset
 
 
 # Linux's numbers for the calls that start a process: (audit arch, clone, fork, vfork, clone3)
@@ -195,7 +206,6 @@ def run_cells(cells, namespace, cell_timeout, *, first=0, outputs=None):
     appended to it.
     """
     errors = []
-    signal.signal(signal.SIGALRM, on_alarm)
     for index, source in enumerate(cells, start=first):
         captured = CellOutput()
         saved = sys.stdout, sys.stderr
@@ -205,11 +215,11 @@ def run_cells(cells, namespace, cell_timeout, *, first=0, outputs=None):
             code = _compile(index, source)
             STATE.enter()
             try:
-                signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+                set_alarm(cell_timeout)
                 try:
                     exec(code, namespace)
                 finally:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    set_alarm(0)
             finally:
                 STATE.leave()
         except TimeLimit:
@@ -217,7 +227,7 @@ def run_cells(cells, namespace, cell_timeout, *, first=0, outputs=None):
         except BaseException as error:  # the student's code may raise anything
             errors.append((index, f"{type(error).__name__}: {_text(error)}{where(error)}"))
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            set_alarm(0)
             sys.stdout, sys.stderr = saved
         if outputs is not None:
             outputs.append(captured.text())
@@ -415,7 +425,9 @@ def _preload(name):
 
 def main(limits):
     """Limit this process, keep the protocol's pipes from the student's prints, run, serve."""
-    limit_resources(limits)
+    unset = limit_resources(limits)
+    if unset:
+        print(f"The student's process has no {', '.join(unset)} here", file=sys.stderr)
     why_not = forbid_new_processes()
     if why_not:
         print(f"The student's process may start others ({why_not})", file=sys.stderr)

@@ -549,7 +549,10 @@ class StudentProcess:
         if process is None:
             return
         try:
-            os.killpg(process.pid, signal.SIGKILL)
+            if hasattr(os, "killpg"):
+                os.killpg(process.pid, signal.SIGKILL)
+            else:  # no process groups (Windows): the child alone
+                process.kill()
         except ProcessLookupError:
             pass
         process.wait()

@@ -32,6 +32,22 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_report_header(config):
+    """Say what the student's process cannot be limited by here (nothing on Linux with
+    bubblewrap); past its time a call or a cell is stopped on every platform."""
+    from .. import _cells
+    from ..sandbox import parent
+
+    works, why = parent.bubblewrap_status()
+    gaps = ([] if works else [f"a sandbox ({why})"]) + _cells.platform_gaps()
+    if not gaps:
+        return None
+    return [
+        "self-check: your code runs in a process of its own, stopped past its time limit; "
+        "not limited on this computer: " + "; ".join(gaps)
+    ]
+
+
 def pytest_collect_file(file_path, parent):
     """Collect each exercise notebook (not Jupyter's checkpoint copies)."""
     if file_path.suffix == ".ipynb" and ".ipynb_checkpoints" not in file_path.parts:
