@@ -47,6 +47,11 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# The late policy: a notebook loses 0.1 of its maximum points for each day (or part of a day)
+# it comes in after its exercise's due date (mnist-course register reads due_dates.toml), and
+# never scores below 0. Change the fraction here; 0 turns penalties off.
+c.AssignLatePenalties.plugin_class = "mnist_course.grading.deadlines.PerDayPenalty"
+c.PerDayPenalty.fraction_per_day = 0.1
 # Feedback shows the test cells without their hidden tests, in tracebacks too
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

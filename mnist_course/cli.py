@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -201,6 +203,52 @@ def _parser():
         "--root", type=Path, default=Path("."), help="the course folder (default: here)"
     )
     site.set_defaults(run=_site)
+
+    register = commands.add_parser(
+        "register",
+        help="register the exercises in the gradebook, with their due dates",
+        description="Run `nbgrader generate_assignment EXERCISE --force` for each exercise "
+        "(the released notebooks come out unchanged), then give each exercise the due date "
+        "that due_dates.toml (or --due-dates) sets, if that file exists.",
+    )
+    register.add_argument(
+        "exercise", nargs="*", help="the exercises to register (default: every exercise)"
+    )
+    register.add_argument(
+        "--due-dates",
+        type=Path,
+        metavar="FILE",
+        help="the due dates' TOML file (default: due_dates.toml in the course folder, if any)",
+    )
+    register.add_argument(
+        "--root", type=Path, default=Path("."), help="the course folder (default: here)"
+    )
+    register.set_defaults(run=_register)
+
+    export_grades = commands.add_parser(
+        "export",
+        help="write the gradebook's grades: per graded item, and for an LMS (Canvas, Moodle)",
+        description="Read every student's grades from the gradebook (nbgrader_config.py's, or "
+        "MNIST_COURSE_DB_URL's) and write them as CSV. Written answers not yet graded and "
+        "exercises not submitted are marked as such, never as 0.",
+    )
+    export_grades.add_argument(
+        "--items",
+        type=Path,
+        default=Path("grades_by_item.csv"),
+        help="the table of each graded item's points (default grades_by_item.csv)",
+    )
+    export_grades.add_argument(
+        "--lms",
+        type=Path,
+        default=Path("grades_for_lms.csv"),
+        help="one row per student, one column per exercise, for Canvas's or Moodle's CSV "
+        "grade import (default grades_for_lms.csv)",
+    )
+    export_grades.add_argument(
+        "--root", type=Path, default=Path("."), help="the course folder (default: here)"
+    )
+    export_grades.set_defaults(run=_export_grades)
     return parser
 
 
@@ -438,6 +486,61 @@ def _site(args):
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1
     print(f"built the site in {time.perf_counter() - start:.0f} s; open {home}")
+    return 0
+
+
+def _register(args):
+    from .checks import exercises
+    from .grading import GradingError, course_directory
+    from .grading.deadlines import DUE_DATES_FILE, read_due_dates, set_due_dates
+
+    try:
+        coursedir = course_directory(args.root)
+        known = exercises()
+        unknown = [name for name in args.exercise if name not in known]
+        if unknown:
+            raise GradingError(
+                f"no exercise named {', '.join(unknown)}; expected some of {', '.join(known)}"
+            )
+        due_file = args.due_dates or Path(coursedir.root) / DUE_DATES_FILE
+        dates = {}
+        if args.due_dates or due_file.exists():
+            dates = read_due_dates(due_file, exercises=known)
+        # nbgrader starts alembic from PATH: the environment's own scripts come first
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        for name in args.exercise or known:
+            command = [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"]
+            done = subprocess.run(command, cwd=coursedir.root, env=env)
+            if done.returncode:
+                raise GradingError(f"`nbgrader generate_assignment {name} --force` failed")
+        set_due_dates(coursedir, dates)
+    except GradingError as error:
+        print(f"mnist-course: {error}", file=sys.stderr)
+        return 1
+    for name in args.exercise or known:
+        due = dates.get(name)
+        print(f"{name}: registered, " + (f"due {due:%Y-%m-%d %H:%M} UTC" if due else "no due date"))
+    return 0
+
+
+def _export_grades(args):
+    from .grading import GradingError, course_directory
+    from .grading.export import gaps, grade_rows, write_items, write_lms
+
+    try:
+        rows = grade_rows(course_directory(args.root))
+    except GradingError as error:
+        print(f"mnist-course: {error}", file=sys.stderr)
+        return 1
+    write_items(rows, args.items)
+    write_lms(rows, args.lms)
+    for line in gaps(rows):
+        print(line)
+    students = len({row.student_id for row in rows})
+    print(f"wrote {args.items} and {args.lms}: {students} students")
     return 0
 
 
