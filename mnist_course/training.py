@@ -140,7 +140,12 @@ def evaluate(model, x_test, y_test):
     ['accuracy', 'loss']
     """
     scores = model.evaluate(x_test, y_test, batch_size=1024, verbose=0, return_dict=True)
-    return {"loss": float(scores["loss"]), "accuracy": float(scores["accuracy"])}
+    if "accuracy" in scores:
+        accuracy = scores["accuracy"]
+    else:  # compiled with the metric under another name (CategoricalAccuracy(), "acc", ...)
+        predicted = np.argmax(model.predict(x_test, batch_size=1024, verbose=0), axis=1)
+        accuracy = np.mean(predicted == _labels(np.asarray(y_test)))
+    return {"loss": float(scores["loss"]), "accuracy": float(accuracy)}
 
 
 def predict_labels(model, x):

@@ -35,8 +35,51 @@ KERAS_MISTAKES = [
         "the model was used before it was compiled",
         "call model.compile(optimizer=..., loss=..., metrics=[...]) before fit or evaluate",
     ),
+    (
+        r"Expected `metrics` argument to be a list, tuple, or dict\. Received instead: "
+        r"metrics=(?P<name>\S+) of type <class 'str'>",
+        "metrics was given one string, {name!r}, where Keras expects a list of metrics",
+        "put the metric in a list: metrics=['accuracy']",
+    ),
+    (
+        r"Could not interpret (?P<kind>optimizer|loss|metric) identifier: "
+        r"<class '[\w.]*\.(?P<name>\w+)'>",
+        "{kind} was given the class {name}, where Keras expects a {kind} (an instance or a name)",
+        "call the class to make one, with parentheses: {name}(), or give its name as a string "
+        "(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])",
+    ),
+    (
+        r"Could not interpret (?P<kind>optimizer|loss|metric) identifier: (?P<name>.+)",
+        "Keras knows no {kind} named {name!r}",
+        "the course's names are optimizer='adam', loss='categorical_crossentropy' and "
+        "metrics=['accuracy'] (check the spelling)",
+    ),
+    (
+        r"Argument\(s\) not recognized: \{'lr'",
+        "the optimizer was given lr=, an argument Keras 3's optimizers no longer take",
+        "write the learning rate in full: keras.optimizers.Adam(learning_rate=0.001)",
+    ),
+    (
+        r"'History' object is not subscriptable|'History' object has no attribute "
+        r"'(keys|items|get|values)'",
+        "a History object was used where its dict of metrics, history.history, is expected",
+        "model.fit returns a History; its .history attribute is the dict "
+        "{'loss': [...], 'val_accuracy': [...], ...}: pass history.history",
+    ),
+    (
+        r"Argument `validation_data` must be|validation_data.* must be a tuple|"
+        r"When passing a `validation_data`",
+        "validation_data was given in another form than Keras expects",
+        "validation_data=(x_val, y_val): a tuple of the validation images and labels",
+    ),
 ]
-"""Keras errors that a course-level mistake causes: (pattern, what happened, the fix)."""
+"""Errors (Keras's, and Python's about Keras objects) that a course-level mistake causes:
+(pattern, what happened, the fix); the named groups of the pattern fill ``{...}`` in both."""
+
+STUDENT_FUNCTION = re.compile(
+    r" \(in (?P<function>\w+)\(\), cell \d+, line \d+: (?P<code>.*)\)\Z", re.DOTALL
+)
+"""Where the student's process says an error happened (``sandbox.child.where``)."""
 
 
 def keras_mistake(error):
@@ -46,11 +89,51 @@ def keras_mistake(error):
     --------
     >>> keras_mistake(ValueError("Argument `output` must have rank (ndim) `target.ndim - 1`"))
     ('the loss is sparse categorical cross-entropy, ...', "the course's labels are one-hot ...")
+    >>> keras_mistake(ValueError("Could not interpret metric identifier: acuracy"))[0]
+    "Keras knows no metric named 'acuracy'"
     """
     for pattern, what, fix in KERAS_MISTAKES:
-        if re.search(pattern, str(error)):
-            return what, fix
+        found = re.search(pattern, str(error))
+        if found:
+            names = found.groupdict()
+            return what.format(**names), fix.format(**names)
     return None
+
+
+def raised_in(error):
+    """The student's function in which an error was raised, and its line's code, when the
+    error came from the student's process; else ``(None, None)``.
+
+    Examples
+    --------
+    >>> raised_in(ValueError("boom (in softmax(), cell 2, line 4: return e / e.sum())"))
+    ('softmax', 'return e / e.sum()')
+    >>> raised_in(ValueError("boom"))
+    (None, None)
+    """
+    found = STUDENT_FUNCTION.search(str(getattr(error, "message", "")) or str(error))
+    if found is None:
+        return None, None
+    return found["function"], found["code"]
+
+
+def blame(function, check, what):
+    """Fail a check, in one line, because an earlier function of the student's misbehaved.
+
+    ``function`` is the student's function at fault, ``check`` the grade id of its own check
+    (which says what to fix), ``what`` what it did.
+
+    Examples
+    --------
+    >>> blame("compile_model", "test_compile_model", "returned None")
+    Traceback (most recent call last):
+    ...
+    mnist_course.checks._state.CheckFailed: fails because of your compile_model(): ...
+    """
+    raise CheckFailed(
+        f"fails because of your {function}(): it {what}. Fix {function} first: its own check, "
+        f"{check}, says what is wrong; this check then runs again as it should."
+    )
 
 
 def quiet(check):
@@ -58,9 +141,10 @@ def quiet(check):
     errors for course-level mistakes said in the course's terms.
 
     nbgrader scores a test cell with any stderr output as failed: a deprecation warning or a
-    "retracing" note must not cost a correct answer its points. A ``ValueError`` that Keras
-    raises for a mistake in :data:`KERAS_MISTAKES` (whether in the student's code or in the
-    check's call into Keras) becomes a :class:`CheckFailed` that names the mistake.
+    "retracing" note must not cost a correct answer its points. A ``ValueError`` or
+    ``TypeError`` that matches a mistake in :data:`KERAS_MISTAKES` (whether raised in the
+    student's code or in the check's call into Keras) becomes a :class:`CheckFailed` that
+    names the mistake and, when it was raised in the student's code, the function and line.
     """
 
     @functools.wraps(check)
@@ -70,17 +154,24 @@ def quiet(check):
             warnings.simplefilter("ignore")
             try:
                 return check(*args, **kwargs)
-            except ValueError as error:
+            except (ValueError, TypeError, AttributeError) as error:
                 mistake = keras_mistake(error)
                 if mistake is None:
                     raise
                 what, fix = mistake
-                first = str(error).strip().splitlines()[0][:160]
-                name = getattr(args[0] if args else None, "__name__", "your function")
+                text = str(getattr(error, "message", error))
+                found = STUDENT_FUNCTION.search(text)
+                if found:
+                    text = text[: found.start()]
+                    where = f"{found['function']}() at `{found['code'].strip()}`"
+                else:
+                    name = getattr(args[0] if args else None, "__name__", "your function")
+                    where = f"Keras, when the check used {name}()"
+                first = text.strip().splitlines()[0][:160] if text.strip() else type(error).__name__
                 fail(
-                    f"Keras stopped with ValueError when the check used {name}(): {what}.",
-                    expected="a model, loss and labels that fit together",
-                    returned=f"Keras's error: {first}",
+                    f"{type(error).__name__} in {where}: {what}.",
+                    expected="Keras's functions given what they take",
+                    returned=f"the error: {first}",
                     hint=fix,
                 )
 

@@ -7,13 +7,14 @@ import numpy as np
 
 from ..data import NUM_CLASSES, NUM_PIXELS
 from ._inputs import train_subset
-from ._messages import describe, fail, quiet
+from ._messages import blame, describe, fail, quiet
 from ._reference import (
     deterministic,
     eager_loss,
     measure_test_accuracy,
     reference_model,
 )
+from ._state import CheckFailed
 
 MIN_TEST_ACCURACY = 0.84
 """Test accuracy that :func:`check_test_accuracy` asks for: the reference's worst of 10 seeds
@@ -217,7 +218,7 @@ def check_test_accuracy(compile_model, train, *, seed=0):
     >>> check_test_accuracy(training.compile_model, lambda model, x, y, epochs, seed:
     ...     training.train(model, x, y, epochs=epochs, seed=seed, verbose=0))  # doctest: +SKIP
     """
-    accuracy = measure_test_accuracy(compile_model, train, seed=seed)
+    accuracy = measure_test_accuracy(_compiled_by(compile_model), train, seed=seed)
     if accuracy < MIN_TEST_ACCURACY:
         fail(
             f"the model trained by your compile_model and train reached test accuracy "
@@ -228,3 +229,25 @@ def check_test_accuracy(compile_model, train, *, seed=0):
             hint="compile with Adam, categorical cross-entropy and accuracy; in train, "
             "model.fit(x_train, y_train, epochs=epochs, batch_size=32)",
         )
+
+
+def _compiled_by(compile_model):
+    """``compile_model``, whose failures are blamed on it: a later check that trains the model
+    it returns says in one line that compile_model is at fault, not train."""
+    import keras
+
+    def compiled(model):
+        try:
+            result = compile_model(model)
+        except (NotImplementedError, CheckFailed):
+            raise
+        except Exception as error:
+            blame("compile_model", "test_compile_model", f"raised {type(error).__name__}")
+        if not isinstance(result, keras.Model) or not getattr(result, "compiled", False):
+            what = "returned None" if result is None else f"returned {describe(result)}"
+            if isinstance(result, keras.Model):
+                what = "returned a model that is not compiled"
+            blame("compile_model", "test_compile_model", f"{what}, not the compiled model")
+        return result
+
+    return compiled

@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._inputs import prepared
-from ._messages import as_array, describe, fail, quiet
+from ._messages import STUDENT_FUNCTION, as_array, blame, describe, fail, quiet, raised_in
 from ._reference import TEST_SIZE, TRAIN_SIZE, softmax_regression_loss
 from ._reference import softmax as _softmax
+from ._state import CheckFailed
 
 USES_KERAS = False
 """These checks need no Keras (grading does not import it ahead for them)."""
@@ -82,20 +83,58 @@ def small_problem(seed, *, n=8, features=5, classes=3):
     return W, b, x, y
 
 
+EARLIER = {
+    "softmax": "test_softmax",
+    "cross_entropy": "test_cross_entropy",
+    "gradients": "test_gradients",
+}
+"""The exercise's functions that later ones call, and the grade id of each one's own check."""
+
+
 def _call(function, call, *args, **kwargs):
-    """Call a student's function; a numpy shape error becomes a message about the shapes."""
+    """Call a student's function. An error raised in another of the student's functions that
+    it calls is blamed on that one; a numpy shape error in the function itself becomes a
+    message about the shapes, with a hint only where the line's code fits it."""
+    name = getattr(function, "__name__", "")
     try:
         return function(*args, **kwargs)
-    except ValueError as error:
-        if "matmul" not in str(error) and "broadcast" not in str(error):
+    except (NotImplementedError, CheckFailed):
+        raise
+    except Exception as error:
+        where, code = raised_in(error)
+        if where in EARLIER and where != name:
+            blame(where, EARLIER[where], f"raised {type(error).__name__} when {name}() called it")
+        text = str(getattr(error, "message", error))
+        if not isinstance(error, ValueError) or (
+            "matmul" not in text and "broadcast" not in text and "aligned" not in text
+        ):
             raise
+        text = raised_in_removed(text)
+        code = code or ""
+        if ("sum(" in code or "max(" in code) and "keepdims" not in code:
+            hint = (
+                "a row's sum or max has shape (N,), which does not line up with an "
+                "(N, classes) array: keep the axis, sum(axis=1, keepdims=True), giving (N, 1)"
+            )
+        elif "matmul" in text or "aligned" in text:
+            hint = (
+                "multiply x @ W (not W @ x, not x @ W.T): x is (N, features) and W "
+                "(features, classes), one row per feature and one column per class"
+            )
+        else:
+            hint = "print the shapes of the arrays on that line (x.shape) and make them fit"
         fail(
-            f"{call} raised ValueError: {error}",
+            f"{call} raised ValueError: {text}" + (f" at `{code.strip()}`" if code else ""),
             expected="shapes that fit: x (N, features) @ W (features, classes) + b (classes,)",
             returned="arrays whose shapes do not fit together",
-            hint="multiply x @ W (not W @ x, not x @ W.T): W has one row per feature and one "
-            "column per class",
+            hint=hint,
         )
+
+
+def raised_in_removed(text):
+    """A message from the student's process without its `` (in f(), cell ...)`` part."""
+    found = STUDENT_FUNCTION.search(text)
+    return text[: found.start()] if found else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,17 +184,51 @@ def check_softmax(softmax, *, seed=0, shape=(4, 3)):
             hint=hint,
         )
     large = logits * 0 + np.array([1000.0, 990.0, 0.0] + [0.0] * (shape[1] - 3))
-    call = "softmax(logits) for logits like [1000, 990, 0]"
+    _check_large_logits(softmax, large, "softmax(logits) for logits like [1000, 990, 0]")
+    # The notebook's own demonstration: rows far apart, so one max for the whole array
+    # leaves the small row at exp(-999) = 0 and 0 / 0
+    _check_large_logits(softmax, DEMONSTRATION_LOGITS, "softmax([[1, 2, 3], [1000, 1000, 0]])")
+
+
+DEMONSTRATION_LOGITS = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 0.0]])
+"""The logits that the notebook shows softmax on: softmax's check includes them."""
+
+
+def _check_large_logits(softmax, logits, call):
     with np.errstate(all="ignore"):
-        result = as_array(_call(softmax, call, large), call, "the probabilities")
-    if not np.all(np.isfinite(result)) or not np.allclose(result, _softmax(large), atol=1e-9):
+        result = as_array(_call(softmax, call, logits.copy()), call, "the probabilities")
+    expected = _softmax(logits)
+    if result.shape == expected.shape and np.allclose(result, expected, atol=1e-9):
+        return
+    if result.shape != expected.shape:
         fail(
-            f"{call} overflowed.",
-            expected=f"the first row {np.round(_softmax(large)[0], 6).tolist()}",
-            returned=f"the first row {result[0].tolist()}",
-            hint="np.exp(1000) is inf: subtract each row's max first "
-            "(logits - logits.max(axis=1, keepdims=True)); softmax does not change",
+            f"{call} returned the wrong shape.",
+            expected=f"an array of shape {expected.shape}",
+            returned=describe(result),
+            hint="keep the shape: one row of probabilities per row of logits",
         )
+    bad = [i for i in range(len(result)) if not np.allclose(result[i], expected[i], atol=1e-9)]
+    row = bad[0]
+    hint = (
+        "np.exp(1000) is inf: subtract each row's max first "
+        "(logits - logits.max(axis=1, keepdims=True)); softmax does not change"
+    )
+    with np.errstate(all="ignore"):
+        global_max = np.exp(logits - logits.max())
+        global_max = global_max / global_max.sum(axis=1, keepdims=True)
+    if np.allclose(result, global_max, atol=1e-9, equal_nan=True):
+        hint = (
+            "one max for the whole array (logits.max()) leaves a row far below it at "
+            "exp(-999) = 0, and 0 / 0 is nan: subtract each row's own max, "
+            "logits.max(axis=1, keepdims=True)"
+        )
+    fail(
+        f"{call} returned other probabilities in row {row}"
+        + (" (it overflowed)." if not np.all(np.isfinite(result[row])) else "."),
+        expected=f"row {row} {expected[row].tolist()}",
+        returned=f"row {row} {result[row].tolist()}",
+        hint=hint,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,8 +391,33 @@ def _run(train, call, x, y, **options):
         )
     W = as_array(result[0], call, "W")
     b = as_array(result[1], call, "b")
-    losses = as_array(result[2], call, "the losses").astype(np.float64).ravel()
+    losses = _losses(result[2], call, options.get("batch_size"))
     return W, b, losses
+
+
+def _losses(losses, call, batch_size):
+    """The losses as one float each, or fail saying what a loss was instead."""
+    items = list(losses) if isinstance(losses, list | tuple) else None
+    if items:
+        sizes = [np.size(item) for item in items]
+        if max(sizes) > 1:
+            first = next(item for item in items if np.size(item) > 1)
+            hint = "record one number per mini-batch: the mean loss over its examples"
+            if batch_size is not None and np.size(first) == min(batch_size, max(sizes)):
+                hint = (
+                    f"each loss holds one value per example of its batch ({np.size(first)}): "
+                    "a mini-batch's loss is their mean, one float. If your cross_entropy "
+                    "returns one value per example, its own check, test_cross_entropy, says "
+                    "so: fix it first"
+                )
+            fail(
+                f"{call} returned losses that are not one number each.",
+                expected="losses: a list of floats, one per mini-batch",
+                returned=f"a {type(losses).__name__} of {len(items)} items, the first "
+                f"{describe(np.asarray(first))}",
+                hint=hint,
+            )
+    return as_array(losses, call, "the losses").astype(np.float64).ravel()
 
 
 @quiet

@@ -52,10 +52,23 @@ def check_split_validation(split_validation, *, n=60, validation_size=15, seed=0
     x, y = _sorted_data(n)
     call = f"split_validation(x, y, validation_size={validation_size}, seed={seed})"
     (x_train, y_train), (x_val, y_val) = _split(split_validation, call, x, y, validation_size, seed)
-    if len(x_val) != validation_size or len(y_val) != validation_size:
+    lengths = [len(a) for a in (x_train, y_train, x_val, y_val)]
+    if lengths[0] != lengths[1] or lengths[2] != lengths[3]:
+        fail(
+            f"{call} returned pairs whose images and labels differ in number.",
+            expected=f"(x_train, y_train) of {n - validation_size} rows each, "
+            f"(x_val, y_val) of {validation_size} rows each",
+            returned="({}, {}), ({}, {}) rows".format(*lengths),
+            hint="each pair holds images and their labels: "
+            "return (x_train, y_train), (x_val, y_val), not (x_train, x_val), (y_train, y_val)",
+        )
+    if len(x_val) != validation_size:
         hint = "hold out exactly validation_size rows for validation"
-        if len(x_val) == n - validation_size:
-            hint = "training and validation are swapped: validation gets validation_size rows"
+        if len(x_val) == n - validation_size and len(x_train) == validation_size:
+            hint = (
+                "training and validation are swapped: the first pair is for training, the "
+                "second, of validation_size rows, for validation"
+            )
         fail(
             f"{call} held out {len(x_val)} rows of {n}.",
             expected=f"{validation_size} validation rows and {n - validation_size} training rows",
@@ -182,6 +195,13 @@ def check_best_epoch(best_epoch, *, history=None):
         )
         if (epoch, value) == expected:
             continue
+        if (value, epoch) == expected:
+            fail(
+                f"{call} returned {_shown(result)}.",
+                expected=f"{expected}: the epoch first, then the value",
+                returned=_shown(result),
+                hint="the order is (epoch, value): `return epoch, value`",
+            )
         hint = "the best validation loss is the lowest; the best accuracy the highest"
         training = monitor.removeprefix("val_")
         train_values = list(history[training])
@@ -196,18 +216,31 @@ def check_best_epoch(best_epoch, *, history=None):
                 else "that is the worst epoch: the highest accuracy is best"
             )
         fail(
-            f"{call} returned ({epoch}, {value:g}).",
+            f"{call} returned {_shown(result)}.",
             expected=f"{expected}: epoch {expected[0]} has the best {monitor}",
-            returned=f"({epoch}, {value:g})",
+            returned=_shown(result),
             hint=hint,
         )
 
 
+def _shown(result):
+    """A returned pair as it was returned: ``(0.51, 3)``, numpy scalars as plain numbers."""
+    try:
+        first, second = (item.item() if isinstance(item, np.generic) else item for item in result)
+        return f"({first!r}, {second!r})"
+    except (TypeError, ValueError, IndexError):
+        return describe(result)
+
+
 def _epoch_and_value(result, call, *, expected, hint):
-    """Read ``(epoch, value)`` from a returned value, or fail saying what was expected."""
+    """Read ``(epoch, value)`` from a returned value, or fail saying what was expected.
+
+    An epoch that is not a whole number is taken as the other value first (it is kept, never
+    rounded), so that a pair in the wrong order is shown and judged as it was returned.
+    """
     try:
         epoch, value = result
-        return int(epoch), float(value)
+        epoch, value = float(epoch), float(value)
     except (TypeError, ValueError):
         fail(
             f"{call} did not return an epoch and a value.",
@@ -215,6 +248,7 @@ def _epoch_and_value(result, call, *, expected, hint):
             returned=describe(result),
             hint=hint,
         )
+    return int(epoch) if epoch.is_integer() else epoch, value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,7 +422,7 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
         "train mnist_course.build_mlp(hidden_units=(128, 128), seed=seed) once for max_epochs "
         "epochs with validation_data=(x_val, y_val), then pick by history['val_accuracy']"
     )
-    at_epoch = 1 <= epoch <= len(accuracies)
+    at_epoch = float(epoch).is_integer() and 1 <= epoch <= len(accuracies)
     if at_epoch and abs(accuracy - history["accuracy"][epoch - 1]) <= 1e-6:
         hint = "that is a training accuracy; choose on history['val_accuracy']"
     elif epoch == best and abs(accuracy - expected[1]) <= 1e-4:
@@ -400,17 +434,41 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
             "network memorises the wrong labels. Return the epoch with the highest "
             "history['val_accuracy'] (best_epoch with monitor='val_accuracy')"
         )
+    elif not float(epoch).is_integer() and float(accuracy).is_integer():
+        hint = "the order is (epoch, accuracy): the epoch first"
+    elif not _on_grid(accuracy, len(x_val)):
+        hint = (
+            f"{accuracy!r} is not a fraction of the {len(x_val)} validation images (k / "
+            f"{len(x_val)}): it was measured on other data. Validate on the x_val, y_val you "
+            "were given: validation_data=(x_val, y_val)"
+        )
     elif not at_epoch or abs(accuracy - accuracies[epoch - 1]) > 1e-4:
         hint = (
             f"the course's run with this seed had validation accuracy "
-            f"{accuracies[epoch - 1] if at_epoch else float('nan'):.4f} at epoch {epoch}: "
-            "validate on the x_val, y_val you were given (validation_data=(x_val, y_val), not "
-            "validation_split), and pass seed to build_mlp and train"
+            f"{accuracies[epoch - 1] if at_epoch else float('nan'):.4f} at epoch {epoch}, "
+            f"and {expected[1]:.4f} at its best, epoch {expected[0]}: train the course's network "
+            "(build_mlp(hidden_units=(128, 128), seed=seed), compile_model, train with "
+            "seed=seed) once for max_epochs epochs with validation_data=(x_val, y_val)"
         )
+        split = [
+            f for f in (0.1, 0.2, 0.25, 0.3, 0.5) if _on_grid(accuracy, round(len(x_train) * f))
+        ]
+        if split:
+            hint += (
+                f"; {accuracy!r} is also a fraction of {round(len(x_train) * split[0])} images, "
+                f"what validation_split={split[0]} would hold out of x_train: if you used it, "
+                "validate on x_val, y_val instead"
+            )
+    shown = _shown(result)
     fail(
-        f"{call} returned ({epoch}, {accuracy:.4f}).",
+        f"{call} returned {shown}.",
         expected=f"({expected[0]}, {expected[1]:.4f}): the epoch with the highest validation "
         "accuracy in the course's run with this seed",
-        returned=f"({epoch}, {accuracy:.4f})",
+        returned=shown,
         hint=hint,
     )
+
+
+def _on_grid(accuracy, count):
+    """Whether an accuracy is k / count for a whole k (up to float32's rounding)."""
+    return abs(accuracy * count - round(accuracy * count)) < 1e-3
