@@ -454,10 +454,10 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
             f for f in (0.1, 0.2, 0.25, 0.3, 0.5) if _on_grid(accuracy, round(len(x_train) * f))
         ]
         if split:
+            held = " or ".join(f"{round(len(x_train) * f)} (validation_split={f})" for f in split)
             hint += (
-                f"; {accuracy!r} is also a fraction of {round(len(x_train) * split[0])} images, "
-                f"what validation_split={split[0]} would hold out of x_train: if you used it, "
-                "validate on x_val, y_val instead"
+                f"; {accuracy!r} is also a fraction of {held} images held out of x_train: "
+                "if you used validation_split, validate on x_val, y_val instead"
             )
     shown = _shown(result)
     fail(

@@ -204,7 +204,8 @@ def choose_epochs(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
 """
     choose, _ = notebook_function(source)
     message = fails_with(checks.check_choose_epochs, choose, match="returned")
-    assert "validation_data=(x_val, y_val), not validation_split" in message
+    assert "validation_data=(x_val, y_val)" in message
+    assert "(validation_split=0.2)" in message and "validate on x_val, y_val instead" in message
 
 
 @pytest.mark.training
