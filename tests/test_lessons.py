@@ -62,7 +62,7 @@ CLAIMED_OUTPUTS = {
     "05_testing_the_model": [
         "the test accuracy is between 95% and 97%",
         "better on the training images than on the test images, by less than 2 points",
-        "4 is taken for 9 more often than 9 for 4",
+        "times: the matrix is not symmetric",
         "the model is less sure, on average, when it is wrong",
         "at least 10 of its mistakes were made with probability above 0.9",
     ],
