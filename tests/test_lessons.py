@@ -18,6 +18,7 @@ LESSON_NAMES = [
     "01_data_preparation",
     "02_building_the_model",
     "03_how_a_network_learns",
+    "04_backpropagation",
     "04_compiling_and_training",
     "05_testing_the_model",
     "06_when_a_network_memorises",
@@ -52,6 +53,13 @@ CLAIMED_OUTPUTS = {
         "the first three test digits each get more than 0.95 on one digit",
         "among the three least sure, the largest share is not always on the true digit",
         "the dead units' weights moved less than a quarter as much as the others'",
+    ],
+    "04_backpropagation": [
+        "p - y equals autodiff's gradient: True",
+        "same probabilities as Keras: True",
+        "the backward pass by hand gives autodiff's gradients: True",
+        "backward pass and finite difference agree",
+        "the first layer's weights get smaller gradients than the last layer's",
     ],
     "04_compiling_and_training": [
         "= 1688 steps per epoch",
