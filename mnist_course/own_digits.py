@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 
 BOX = 20
@@ -90,3 +92,30 @@ def to_mnist_format(image, *, dark_ink=True):
     shift_c = int(np.clip(shift_c, -left, SIZE - left - shape[1]))
     canvas = np.roll(canvas, (shift_r, shift_c), axis=(0, 1))
     return np.round(255 * canvas).astype(np.uint8)
+
+
+def load_own_digits():
+    """The course's own digits as they were drawn: dark ink on white, not centred, not scaled.
+
+    Returns
+    -------
+    images : list of numpy.ndarray of shape (64, 48), uint8 grey levels 0..255
+    labels : numpy.ndarray of shape (n,), the digit each image shows
+
+    Examples
+    --------
+    >>> images, labels = load_own_digits()
+    >>> len(images), images[0].shape, labels.tolist()
+    (3, (64, 48), [0, 1, 7])
+    """
+    import matplotlib.image
+
+    folder = resources.files("mnist_course") / "own_digit_images"
+    names = sorted(item.name for item in folder.iterdir() if item.name.endswith(".png"))
+    images, labels = [], []
+    for name in names:
+        with resources.as_file(folder / name) as path:
+            rgba = matplotlib.image.imread(path)
+        images.append(np.round(255 * rgba[..., :3].mean(axis=-1)).astype(np.uint8))
+        labels.append(int(name.split("_")[0]))
+    return images, np.array(labels)

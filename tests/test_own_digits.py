@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from mnist_course.own_digits import to_mnist_format
+from mnist_course.own_digits import load_own_digits, to_mnist_format
 
 
 def paper_with_stroke(shape=(90, 70), rows=slice(10, 40), cols=slice(5, 50)):
@@ -65,3 +65,14 @@ def test_floats_in_0_1_are_read_like_grey_levels():
 def test_a_picture_that_is_not_one_grey_digit_is_refused_with_the_fix(image, words):
     with pytest.raises(ValueError, match=words):
         to_mnist_format(image)
+
+
+def test_the_course_s_own_digits_are_dark_ink_on_white_and_not_centred_as_mnist_is():
+    images, labels = load_own_digits()
+    assert labels.tolist() == [0, 1, 7]
+    for image in images:
+        assert image.shape == (64, 48) and image.dtype == np.uint8
+        assert image[0, 0] == 255 and image.min() == 0  # white paper, dark ink
+        digit = to_mnist_format(image)
+        centre = ink_centre(digit)
+        assert abs(centre[0] - 13.5) <= 0.5 and abs(centre[1] - 13.5) <= 0.5
