@@ -98,6 +98,13 @@ CLAIMED_OUTPUTS = {
         "on its own it shows nothing",
         "chosen on validation: 10 epochs",
         "10 epochs: test accuracy, measured once",
+        "the spread of the mean of n runs is s / sqrt(n), within 5%, for every n",
+        "with t the interval keeps its 95% promise; with 2 it misses more than 1 time in 10",
+        "standard error sqrt(p(1-p)/n) = 0.2",
+        "three tests at 95% nearly triple the chance of a false 'better'; Bonferroni undoes it",
+        "10 epochs, judged among three: better than the baseline",
+        "1 epoch on 10,000 images: sigmoid worse than relu",
+        "5 epochs on 54,000 images: sigmoid not distinguishable from relu",
     ],
     "08_going_further": [
         "seed 0 twice gives identical results: True",
