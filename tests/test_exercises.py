@@ -32,10 +32,11 @@ def cells(path):
 
 def test_every_exercise_has_a_source_a_release_and_its_own_checks_module():
     """Adding an exercise is its folders and its checks module; no list to update here."""
-    assert ASSIGNMENTS[:5] == [
+    assert ASSIGNMENTS[:6] == [
         "ex01_data",
         "ex02_model",
         "ex03_training",
+        "ex04_backpropagation",
         "ex04_testing",
         "ex05_experiments",
     ]

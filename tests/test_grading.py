@@ -732,6 +732,7 @@ ALTERNATIVES = {
 
 EX01, EX02 = "ex01_data", "ex02_model"
 EX06, EX07 = "ex06_gradient_descent", "ex07_overfitting"
+EX04B = "ex04_backpropagation"
 
 # One specific wrong answer per new exercise: (answer cell, body)
 WRONG = {
@@ -743,6 +744,19 @@ WRONG = {
         "split_validation",
         "train, val = slice(validation_size, None), slice(0, validation_size)\n"
         "return (x[train], y[train]), (x[val], y[val])",
+    ),
+    "relu_mask_forgotten": (
+        "backward",
+        "d = (p - y) / len(x)\ndh = d @ W2.T\n"
+        "return x.T @ dh, dh.sum(axis=0), h.T @ d, d.sum(axis=0)",
+    ),
+    "one_sided_difference": (
+        "finite_difference",
+        "arrays = [np.array(a, dtype=float) for a in (W1, b1, W2, b2)]\n"
+        "base = loss(*arrays, x, y)\nslopes = []\nfor a in arrays:\n"
+        "    s = np.zeros_like(a)\n    for i in np.ndindex(a.shape):\n"
+        "        a[i] += eps\n        s[i] = (loss(*arrays, x, y) - base) / eps\n"
+        "        a[i] -= eps\n    slopes.append(s)\nreturn tuple(slopes)",
     ),
 }
 
@@ -769,6 +783,14 @@ EXPECTED = {
     (EX07, "full"): 7,
     (EX07, "untouched"): 0,
     (EX07, "unshuffled_split"): 5,
+    # ex04_backpropagation: forward 2, loss 1, backward 6, finite differences 2, loop 2,
+    # accuracy 1, three predictions 1 each (the written answer's 2 are graded by hand); a
+    # backward pass without the ReLU mask loses its 6 and the accuracy's 1 (the loop still
+    # lowers the toy loss), a one-sided difference only its 2
+    (EX04B, "full"): 17,
+    (EX04B, "untouched"): 0,
+    (EX04B, "relu_mask_forgotten"): 10,
+    (EX04B, "one_sided_difference"): 15,
 }
 
 
@@ -880,7 +902,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    for assignment in (EX01, EX02, EX06, EX07):
+    for assignment in (EX01, EX02, EX06, EX07, EX04B):
         shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
         run_nbgrader(root, "generate_assignment", assignment)
         students = sorted(student for a, student in EXPECTED if a == assignment)
@@ -901,7 +923,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     # depends on what its process ran); ex01's students, graded already, are skipped
     graded = autograde(root, "all")
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    for assignment in (EX02, EX06, EX07):
+    for assignment in (EX02, EX06, EX07, EX04B):
         assert f"{assignment}, full: graded" in graded.stdout
     assert graded.stdout.count(f"{EX01}, ") == len([key for key in EXPECTED if key[0] == EX01])
     assert graded.stdout.count(": skipped") == graded.stdout.count(f"{EX01}, ") - 1  # `renamed`

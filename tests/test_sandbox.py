@@ -586,3 +586,124 @@ def test_the_fresh_tmp_is_mounted_before_the_binds_so_a_course_under_tmp_stays_v
         i for i, word in enumerate(command) if word in ("--ro-bind", "--ro-bind-try", "--bind")
     ]
     assert binds and tmpfs < min(binds)
+
+
+IN_PLACE_CELLS = [
+    "import numpy as np",
+    """\
+def scale(x):
+    x *= 2
+    return None
+
+def scale_copy(x):
+    return x * 2
+
+def append(items, value):
+    items.append(value)
+    items[0] = "changed"
+
+def update(table, **more):
+    table.update(more)
+    del table["gone"]
+
+def shape_in_place(x):
+    x.shape = (x.size,)
+""",
+]
+
+
+@pytest.fixture(scope="module")
+def in_place_run():
+    from mnist_course.sandbox.grader import NotebookRun
+
+    with NotebookRun(timeout=60) as run:
+        assert all(result.passed for result in run.student_cells(IN_PLACE_CELLS))
+        yield run
+
+
+def _check_cell(run, source):
+    result = run.test_cell(source)
+    assert result.passed, result.error
+
+
+def test_an_array_changed_in_place_comes_back_into_the_checks_own(in_place_run):
+    _check_cell(
+        in_place_run,
+        """\
+x = np.arange(6, dtype=np.float64).reshape(2, 3)
+original = x.copy()
+assert scale(x) is None
+assert np.array_equal(x, 2 * original), x
+rows = np.zeros((4, 3))
+scale(rows[1:3])  # a view: the write reaches its base, as in one process
+assert rows[1:3].sum() == 0 and rows.sum() == 0
+part = np.ones((4, 3))
+scale(part[1:3])
+assert part.sum() == 12 + 2 * 6 - 6, part
+kept = np.ones(3)
+scale_copy(kept)
+assert np.array_equal(kept, np.ones(3))
+""",
+    )
+
+
+def test_a_list_appended_to_comes_back(in_place_run):
+    _check_cell(
+        in_place_run,
+        """\
+items = ["first", 2]
+alias = items
+append(items, np.int64(3))
+assert alias is items and items == ["changed", 2, 3], items
+""",
+    )
+
+
+def test_a_dict_updated_comes_back(in_place_run):
+    _check_cell(
+        in_place_run,
+        """\
+table = {"gone": 1, "kept": [1, 2]}
+update(table, added=np.zeros(2))
+assert sorted(table) == ["added", "kept"] and table["kept"] == [1, 2], table
+assert np.array_equal(table["added"], np.zeros(2))
+""",
+    )
+
+
+def test_only_what_the_call_changed_crosses_back_and_read_only_arrays_stay(in_place_run):
+    process = in_place_run.process
+    x, items = np.ones(3), [1]
+    _, args, kwargs = process.call_with_arguments("scale_copy", x)
+    assert args == [None] and kwargs == {}
+    _, args, kwargs = process.call_with_arguments("append", items, value=5)
+    assert args[0] == ["changed", 5] and kwargs == {"value": None} and items == [1]
+    _check_cell(
+        in_place_run,
+        """\
+frozen = np.ones(3)
+frozen.setflags(write=False)
+try:
+    scale(frozen)
+except ValueError as error:
+    assert "read-only" in str(error)
+else:
+    raise AssertionError("a read-only array was written to")
+assert np.array_equal(frozen, np.ones(3))
+grid = np.zeros((2, 2))
+shape_in_place(grid)
+assert grid.shape == (4,)
+""",
+    )
+
+
+def test_a_model_trained_by_the_students_function_is_the_checks_own_after(keras_student):
+    from mnist_course.sandbox.grader import StudentFunction
+
+    model = keras_student.call("build", 8)
+    untrained = [weights.copy() for weights in model.get_weights()]
+    x = np.random.default_rng(2).random((32, 784), dtype=np.float32)
+    y = np.arange(32) % 10
+    history = StudentFunction(keras_student, "fit")(model, x, y, epochs=1)
+    assert len(history.history["loss"]) == 1
+    assert model.compiled and not np.allclose(model.get_weights()[0], untrained[0])

@@ -270,3 +270,52 @@ def test_plain_pytest_collects_neither_exercises_nor_solutions():
     collected = [line for line in output.splitlines() if "::" in line]
     assert collected, output
     assert not [line for line in collected if line.startswith(("exercises/", "solutions/"))]
+
+
+IN_PLACE = {
+    # an answer that changes its input in place: (assignment, answer cell, source, test, hint)
+    "normalize": (
+        "ex01_data",
+        "normalize",
+        "def normalize(x):\n"
+        "    x = x.astype(np.float32, copy=False)\n"
+        "    x /= 255\n"
+        "    x -= 0.5\n"
+        "    return x\n",
+        "test_normalize",
+        "compute a new array (x / 255 - 0.5) instead of changing x in place",
+    ),
+    "softmax": (
+        "ex06_gradient_descent",
+        "softmax",
+        "def softmax(logits):\n"
+        "    logits -= logits.max(axis=1, keepdims=True)\n"
+        "    e = np.exp(logits)\n"
+        "    return e / e.sum(axis=1, keepdims=True)\n",
+        "test_softmax",
+        "compute new arrays (z = logits - ...) instead of subtracting in place",
+    ),
+    "split_validation": (
+        "ex07_overfitting",
+        "split_validation",
+        "def split_validation(x, y, *, validation_size=10000, seed=0):\n"
+        "    np.random.default_rng(seed).shuffle(x)\n"
+        "    np.random.default_rng(seed).shuffle(y)\n"
+        "    return (x[validation_size:], y[validation_size:]), "
+        "(x[:validation_size], y[:validation_size])\n",
+        "test_split_validation",
+        "index into new arrays (x[order]) instead of np.random.shuffle(x)",
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", sorted(IN_PLACE))
+def test_an_answer_that_changes_its_input_in_place_fails_with_the_checks_hint(tmp_path, answer):
+    """The student's function runs in its own process; what it does to its arguments comes
+    back, so the check that asks for the input unchanged sees the change."""
+    assignment, grade_id, source, test, hint = IN_PLACE[answer]
+    path = notebook_with_answer(tmp_path, grade_id, source, path=solution_notebook(assignment))
+    results = selfcheck.check_notebook(path)
+    assert results[test].outcome == "failed", results[test]
+    assert "changed its input" in results[test].message
+    assert hint in results[test].message

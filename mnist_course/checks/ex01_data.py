@@ -86,7 +86,8 @@ def check_normalize(normalize, *, x=None):
     """Check that ``normalize(x)`` returns floats equal to ``x / 255 - 0.5`` (within 1e-6).
 
     float32 is what the course uses (Keras computes in float32); float64 is accepted too,
-    Keras casts it. The input must be left unchanged and the shape kept.
+    Keras casts it. The input must be left unchanged and the shape kept: by default the check
+    runs on grey levels as uint8, then as float32 (which an in-place conversion would change).
 
     Examples
     --------
@@ -120,6 +121,8 @@ def check_normalize(normalize, *, x=None):
             hint="divide with / (not //) so that the result is float: x / 255 - 0.5",
         )
     if np.allclose(result, expected, rtol=0, atol=1e-6):
+        if original.dtype == np.uint8:  # the same grey levels as floats, which can change
+            check_normalize(normalize, x=original.astype(np.float32))
         return
     hint = "the course normalises to [-0.5, 0.5]: x / 255 - 0.5"
     values = result.astype(np.float64)

@@ -309,7 +309,7 @@ def _answer(header, blobs, namespace, scratch, limit):
     seeds = None
     returning = bool(header.get("arguments"))
     if returning:
-        before = _model_states(args, kwargs)
+        before = _states(args, kwargs)
     try:
         with contextlib.ExitStack() as watches:
             if header.get("sealed_test_set"):
@@ -327,7 +327,7 @@ def _answer(header, blobs, namespace, scratch, limit):
         )
     value = result
     if returning:
-        value = (result, *_changed_models(args, kwargs, before))
+        value = (result, *_changed_arguments(args, kwargs, before))
     if seeds is not None:
         value = (value, [(name, _plain(seed)) for name, seed in seeds])
     try:
@@ -339,43 +339,79 @@ def _answer(header, blobs, namespace, scratch, limit):
 
 
 UNKNOWN = "unknown"
-"""The state of a model whose digest could not be taken: it is sent back, as if changed."""
+"""The state of an argument whose digest could not be taken: it is sent back, as if changed."""
+
+MAX_DEPTH = 20
+"""How deep a list or dict argument is followed for its digest; deeper counts as unknown."""
 
 
-def _model_state(value):
-    """A digest of a Keras model's weights and compilation, or None for any other value."""
-    model = wire.keras_classes()[0]
-    if model is None or not isinstance(value, model):
+def _state(value):
+    """A digest of what a call could change in place in ``value``: a numpy array's contents,
+    a list's or a dict's items (followed into nested lists, dicts and arrays), a Keras model's
+    weights and compilation; None for a value the call cannot change (a number, a string,
+    a tuple) or that the protocol does not carry."""
+    if not isinstance(value, numpy.ndarray | list | dict) and _model_class(value) is None:
         return None
     try:
         digest = hashlib.sha256()
+        _digest(value, digest, 0)
+        return digest.hexdigest()
+    except BaseException:  # what the student's code changed (or numpy) may raise anything
+        return UNKNOWN
+
+
+def _model_class(value):
+    model = wire.keras_classes()[0]
+    return model if model is not None and isinstance(value, model) else None
+
+
+def _digest(value, digest, depth):
+    """Feed ``digest`` with the state of ``value``, tagged by kind so that kinds differ."""
+    if depth > MAX_DEPTH:
+        raise RecursionError("too deeply nested")
+    if isinstance(value, numpy.ndarray | numpy.generic):
+        array = numpy.ascontiguousarray(value)
+        digest.update(f"a{array.dtype.str}{array.shape}".encode())
+        digest.update(array.reshape(-1).view(numpy.uint8).data)
+    elif isinstance(value, list | tuple):
+        digest.update(f"{'l' if isinstance(value, list) else 't'}{own_len(value)}[".encode())
+        for item in list.copy(value) if isinstance(value, list) else tuple(value):
+            _digest(item, digest, depth + 1)
+        digest.update(b"]")
+    elif isinstance(value, dict):
+        digest.update(f"d{own_len(value)}{{".encode())
+        for key, item in list(dict.items(value)):
+            _digest(key, digest, depth + 1)
+            _digest(item, digest, depth + 1)
+        digest.update(b"}")
+    elif value is None or type(value) in (bool, int, float, str):
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+    elif _model_class(value) is not None:
         for weights in value.get_weights():
-            digest.update(numpy.ascontiguousarray(weights).tobytes())
+            _digest(numpy.asarray(weights), digest, depth + 1)
         compiled = bool(getattr(value, "compiled", False))
         digest.update(own_str(compiled).encode())
         if compiled:
             config = value.get_compile_config()
             digest.update(json.dumps(config, sort_keys=True, default=own_str).encode())
-        return digest.hexdigest()
-    except BaseException:  # a model (or numpy) the student's code changed may raise anything
-        return UNKNOWN
+    else:  # anything else cannot cross; a new one counts as a change, and is refused
+        digest.update(f"o{type(value).__module__}.{type(value).__qualname__}@{id(value)};".encode())
 
 
-def _model_states(args, kwargs):
-    return [_model_state(value) for value in args], {
-        key: _model_state(value) for key, value in kwargs.items()
-    }
+def _states(args, kwargs):
+    return [_state(value) for value in args], {key: _state(value) for key, value in kwargs.items()}
 
 
-def _changed_models(args, kwargs, before):
-    """The arguments to send back after the call: each Keras model the call changed (trained,
-    compiled), None in place of anything else; the grading process has the rest already."""
+def _changed_arguments(args, kwargs, before):
+    """The arguments to send back after the call: each one the call changed in place (an
+    array's contents, a list's or a dict's items, a model trained or compiled) as the call
+    left it, None in place of anything else; the grading process has the rest already."""
     states, keyword_states = before
 
     def changed(value, state):
         if state is None:
             return None
-        after = _model_state(value)
+        after = _state(value)
         return value if UNKNOWN in (state, after) or after != state else None
 
     return (

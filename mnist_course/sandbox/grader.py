@@ -24,6 +24,8 @@ import importlib
 import io
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .._cells import compile_cell, python_source
 from ..checks._state import CheckFailed
 from ..notebook import TEST
@@ -85,12 +87,37 @@ def _update_model(before, after):
     before.set_weights(after.get_weights())
 
 
+def _apply(before, after):
+    """Do to the grader's argument ``before`` what the student's function did to its copy,
+    which came back as ``after``: an array's contents copied in (``np.copyto``), a list's
+    items (slice assignment), a dict's (cleared and updated), a model's weights and
+    compilation. An argument and what came back of different kinds are left alone."""
+    model = wire.keras_classes()[0]
+    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+        if before.shape != after.shape and before.size == after.size:
+            with contextlib.suppress(AttributeError, ValueError):  # a view that cannot be
+                before.shape = after.shape  # reshaped in place keeps its shape
+        if before.shape == after.shape:
+            if not before.flags.writeable:  # as numpy says when the function writes to it
+                raise ValueError("assignment destination is read-only (an argument of the call)")
+            np.copyto(before, after, casting="unsafe")
+    elif isinstance(before, list) and isinstance(after, list):
+        before[:] = after
+    elif isinstance(before, dict) and isinstance(after, dict):
+        before.clear()
+        before.update(after)
+    elif model is not None and isinstance(before, model) and isinstance(after, model):
+        _update_model(before, after)
+
+
 class StudentFunction:
     """Stands for the student's function ``name``: calling it calls it in the child.
 
-    A Keras model passed in comes back as the function left it (trained, compiled), as it
-    would had the function run here. The student's exception arrives as a
-    :class:`StudentRaised` that is also the builtin exception of its name (``ValueError``).
+    What the function changes in its arguments comes back and is done to the caller's own
+    (an array changed in place, a list appended to, a dict updated, a Keras model trained or
+    compiled), so a check sees its arguments as it would had the function run here. The
+    student's exception arrives as a :class:`StudentRaised` that is also the builtin exception
+    of its name (``ValueError``).
     """
 
     def __init__(self, process, name):
@@ -123,21 +150,13 @@ class StudentFunction:
         return f"<the student's function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
-        model = wire.keras_classes()[0]
-        passes_model = model is not None and any(
-            isinstance(value, model) for value in (*args, *kwargs.values())
-        )
         try:
-            if self._seeds is not None:
-                result, seeds = self._process.call_recording_seeds(self.__name__, *args, **kwargs)
-                self._seeds.extend(seeds)
-                return result
-            if self._sealed is not None:
-                return self._process.call_sealed(self.__name__, self._sealed, *args, **kwargs)
-            if not passes_model:
-                return self._process.call(self.__name__, *args, **kwargs)
-            result, new_args, new_kwargs = self._process.call_with_arguments(
-                self.__name__, *args, **kwargs
+            result, new_args, new_kwargs, seeds = self._process.exchange(
+                self.__name__,
+                args,
+                kwargs,
+                sealed_test_set=self._sealed,
+                record_seeds=self._seeds is not None,
             )
         except StudentRaised as error:
             if error.type_name == "CheckFailed":  # a check's failure (a seal) in the child
@@ -145,12 +164,18 @@ class StudentFunction:
             raise _raised_type(error.type_name)(
                 self.__name__, error.type_name, error.message
             ) from None
+        if seeds is not None:
+            self._seeds.extend(seeds)
         for before, after in [
             *zip(args, new_args, strict=False),
             *((kwargs[key], new_kwargs.get(key)) for key in kwargs),
         ]:
-            if isinstance(before, model) and isinstance(after, model):
-                _update_model(before, after)
+            if after is None:
+                continue
+            try:
+                _apply(before, after)
+            except ValueError as error:  # the function wrote to an array it may not change
+                raise _raised_type("ValueError")(self.__name__, "ValueError", str(error)) from None
         return result
 
 

@@ -318,11 +318,36 @@ class StudentProcess:
         return result, [tuple(item) for item in seeds if isinstance(item, tuple | list)]
 
     def call_with_arguments(self, name, /, *args, **kwargs):
-        """Like :meth:`call`, but return ``(result, args, kwargs)`` after the call: each Keras
-        model passed in that the call changed (trained, compiled) comes back as the function
-        left it; an argument the call did not change (an unchanged model, an array) comes back
-        as None, since the caller has it already."""
+        """Like :meth:`call`, but return ``(result, args, kwargs)`` after the call: each
+        argument the call changed in place (a numpy array's contents, a list's or a dict's
+        items, a Keras model trained or compiled) comes back as the function left it; an
+        argument the call did not change comes back as None, since the caller has it already."""
         return self._call(name, args, kwargs, arguments=True)
+
+    def exchange(self, name, args, kwargs, *, sealed_test_set=None, record_seeds=False):
+        """One call as a grading check makes it: returns ``(result, args, kwargs, seeds)``,
+        the arguments as :meth:`call_with_arguments` gives them, with the test set sealed
+        (``sealed_test_set`` names the call, see :meth:`call_sealed`) and the seeds recorded
+        (a list, see :meth:`call_recording_seeds`; None when not asked)."""
+        options = {}
+        if sealed_test_set is not None:
+            options["sealed_test_set"] = str(sealed_test_set)
+        if record_seeds:
+            options["record_seeds"] = True
+        answer = self._call(name, args, kwargs, arguments=True, **options)
+        seeds = None
+        if record_seeds:
+            answer, seeds = answer
+            if not isinstance(seeds, list):
+                raise RefusedValue(f"{name}() sent back an unreadable record of its seeds")
+            seeds = [tuple(item) for item in seeds if isinstance(item, tuple | list)]
+        try:
+            result, new_args, new_kwargs = answer
+        except (TypeError, ValueError):
+            raise RefusedValue(f"{name}() sent back its arguments unreadably") from None
+        if not isinstance(new_args, list) or not isinstance(new_kwargs, dict):
+            raise RefusedValue(f"{name}() sent back its arguments unreadably")
+        return result, new_args, new_kwargs, seeds
 
     def run_cells(self, cells):
         """Run more cells after those run so far, in the same namespace (as a kernel would).
