@@ -1,9 +1,9 @@
-"""Measure the test accuracy behind exercise 3's ``MIN_TEST_ACCURACY``.
+"""Measure the test accuracy behind exercise 5's ``MIN_TEST_ACCURACY``.
 
-It runs exercise 3's solution (``compile_model`` and ``train``, taken from the solution
+It runs exercise 5's solution (``compile_model`` and ``train``, taken from the solution
 notebook's answer cells) through ``measure_test_accuracy``, which trains exactly as
 the test cell does, once per seed, and prints the table, the worst seed and the margin to the
-threshold. The table beside ``MIN_TEST_ACCURACY`` in ``mnist_course/checks/ex03_training.py``
+threshold. The table beside ``MIN_TEST_ACCURACY`` in ``mnist_course/checks/ex05_training.py``
 was made with it.
 
 Usage (from the repository root)::
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import mnist_course  # noqa: F401 (first: it keeps TensorFlow quiet)
-from mnist_course.checks import ex03_training
+from mnist_course.checks import ex05_training
 from mnist_course.checks._reference import (
     ACCURACY_EPOCHS,
     ACCURACY_TRAIN_SIZE,
@@ -29,11 +29,11 @@ from mnist_course.checks._reference import (
 from mnist_course.notebook import read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "solutions" / "ex03_training" / "ex03_training.ipynb"
+NOTEBOOK = ROOT / "solutions" / "ex05_training" / "ex05_training.ipynb"
 
 
 def solution_functions():
-    """Return exercise 3's compile_model and train, as the solution notebook defines them."""
+    """Return exercise 5's compile_model and train, as the solution notebook defines them."""
     code, _, _ = read_notebook(NOTEBOOK)
     namespace = {}
     exec("import keras", namespace)
@@ -63,8 +63,8 @@ def main(argv=None):
         f"(seed {accuracies.index(worst)}), best {max(accuracies):.4f}"
     )
     print(
-        f"threshold MIN_TEST_ACCURACY = {ex03_training.MIN_TEST_ACCURACY}: margin below the worst "
-        f"{worst - ex03_training.MIN_TEST_ACCURACY:.4f}"
+        f"threshold MIN_TEST_ACCURACY = {ex05_training.MIN_TEST_ACCURACY}: margin below the worst "
+        f"{worst - ex05_training.MIN_TEST_ACCURACY:.4f}"
     )
 
 

@@ -22,7 +22,7 @@ simulated student submitting the complete solution. Measured:
 - a class: ``nbgrader autograde <exercise>`` (nbgrader grades the students one after
   another) against ``mnist-course autograde <exercise> --jobs N`` (N students at once over
   the same gradebook), with the ratio of the two wall times; both must give every student
-  every point autograding can give (ex05's written answer is graded by hand);
+  every point autograding can give (ex08's written answer is graded by hand);
   ``--class-exercise all``: a class that submitted every exercise, graded with ``mnist-course
   autograde all --jobs N`` only.
 

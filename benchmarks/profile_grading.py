@@ -25,7 +25,7 @@ Printed in wall seconds, then the sum per kind.
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/profile_grading.py                 # every exercise
-    .venv/bin/python benchmarks/profile_grading.py ex03_training   # one
+    .venv/bin/python benchmarks/profile_grading.py ex05_training   # one
     .venv/bin/python benchmarks/profile_grading.py --as-graded
 """
 

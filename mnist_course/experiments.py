@@ -1,6 +1,6 @@
 """Judge an experiment honestly: does a change beat the seed-to-seed noise?
 
-The course's rule (the experimenting lesson, exercise 5): run the baseline and the changed
+The course's rule (the experimenting lesson, exercise 8): run the baseline and the changed
 setting with the same seeds, take the difference seed by seed, and call the change better
 (or worse) only when the 95% confidence interval of the mean difference, mean ± t × standard
 error, lies entirely above (or below) zero. With few seeds t is large (4.30 for 3 seeds), so

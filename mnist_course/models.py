@@ -30,10 +30,10 @@ def build_mlp(
     dropout : float, default 0.0
         If above 0, a ``Dropout`` layer with this rate follows each hidden layer: while
         training, it sets that fraction of the layer's outputs to zero, a new random choice
-        for every batch (lesson 6).
+        for every batch (lesson 7).
     l2 : float, default 0.0
         If above 0, each Dense layer's weights get an L2 penalty: ``l2 * sum(w ** 2)`` is
-        added to the loss, which pulls the weights towards zero (weight decay, lesson 6).
+        added to the loss, which pulls the weights towards zero (weight decay, lesson 7).
     seed : int, optional
         Seeds Keras (``keras.utils.set_random_seed``) before the weights are drawn.
 
@@ -77,7 +77,7 @@ def build_cnn(*, input_shape=(28, 28, 1), num_classes=NUM_CLASSES, seed=None):
 
     Two Conv2D + MaxPooling blocks, a Dense layer of 128 relu units, dropout, then a softmax.
     The Dense layer, which Keras's example does not have, lets it pass 99% test accuracy in
-    3 epochs with a decaying learning rate (lesson 8). It takes images of shape
+    3 epochs with a decaying learning rate (lesson 9). It takes images of shape
     (28, 28, 1), so reshape the normalised (N, 784) vectors with ``x.reshape(-1, 28, 28, 1)``.
 
     Parameters

@@ -32,13 +32,15 @@ def cells(path):
 
 def test_every_exercise_has_a_source_a_release_and_its_own_checks_module():
     """Adding an exercise is its folders and its checks module; no list to update here."""
-    assert ASSIGNMENTS[:6] == [
+    assert ASSIGNMENTS[:8] == [
         "ex01_data",
         "ex02_model",
-        "ex03_training",
+        "ex03_gradient_descent",
         "ex04_backpropagation",
-        "ex04_testing",
-        "ex05_experiments",
+        "ex05_training",
+        "ex06_testing",
+        "ex07_overfitting",
+        "ex08_experiments",
     ]
     assert all(re.fullmatch(r"ex\d\d_[a-z_]+", name) for name in ASSIGNMENTS)
     assert checks.exercises() == ASSIGNMENTS

@@ -88,20 +88,20 @@ def test_only_the_names_a_test_cell_uses_are_bound_and_functions_become_calls_in
 
 @pytest.mark.training
 def test_a_model_trained_in_the_child_comes_back_trained_so_the_training_check_passes(run):
-    result = run.test_cell(CHECKS.format("ex03_training") + "checks.check_train(train)")
+    result = run.test_cell(CHECKS.format("ex05_training") + "checks.check_train(train)")
     assert result.passed, result.error
 
 
 @pytest.mark.training
 def test_a_train_that_trains_a_copy_leaves_the_graders_model_untrained_and_fails(run):
-    result = run.test_cell(CHECKS.format("ex03_training") + "checks.check_train(train_a_copy)")
+    result = run.test_cell(CHECKS.format("ex05_training") + "checks.check_train(train_a_copy)")
     assert result.error[0] == "CheckFailed"
     assert "did not lower the model's loss" in result.error[1]
 
 
 def test_the_students_exception_is_also_the_builtin_so_a_check_can_explain_it(run):
     result = run.test_cell(
-        CHECKS.format("ex06_gradient_descent") + "checks.check_softmax(shape_error)"
+        CHECKS.format("ex03_gradient_descent") + "checks.check_softmax(shape_error)"
     )
     assert result.error[0] == "CheckFailed" and "shapes that fit" in result.error[1]
     result = run.test_cell(CHECKS.format("ex01_data") + "checks.check_normalize(not_yet)")
@@ -119,7 +119,7 @@ def test_the_test_set_is_sealed_in_the_child_while_the_choice_is_made(run):
 @pytest.mark.training
 def test_the_seeds_an_experiment_passes_are_recorded_in_the_child(run):
     result = run.test_cell(
-        CHECKS.format("ex05_experiments")
+        CHECKS.format("ex08_experiments")
         + "checks.check_compare_activations(unseeded, activations=('relu',))"
     )
     assert result.error[0] == "CheckFailed"
@@ -151,7 +151,7 @@ print("keras" in sys.modules)
 
 
 @pytest.mark.full_data
-@pytest.mark.parametrize("exercise", ["ex01_data", "ex06_gradient_descent"])
+@pytest.mark.parametrize("exercise", ["ex01_data", "ex03_gradient_descent"])
 def test_checks_that_say_they_need_no_keras_run_without_it(exercise):
     """Grading imports Keras early for every other exercise: these must not need it."""
     from helpers import ROOT, solution_notebook

@@ -731,7 +731,7 @@ ALTERNATIVES = {
 }
 
 EX01, EX02 = "ex01_data", "ex02_model"
-EX06, EX07 = "ex06_gradient_descent", "ex07_overfitting"
+EX06, EX07 = "ex03_gradient_descent", "ex07_overfitting"
 EX04B = "ex04_backpropagation"
 
 # One specific wrong answer per new exercise: (answer cell, body)
@@ -774,7 +774,7 @@ EXPECTED = {
     (EX02, "full"): 5,
     (EX02, "alternative"): 5,
     (EX02, "untouched"): 0,
-    # ex06: softmax 2, cross-entropy 1, gradients 3, loop 2, accuracy 2; an overflowing
+    # ex03: softmax 2, cross-entropy 1, gradients 3, loop 2, accuracy 2; an overflowing
     # softmax loses its 2 only (the other checks never feed it large logits)
     (EX06, "full"): 10,
     (EX06, "untouched"): 0,

@@ -19,11 +19,11 @@ LESSON_NAMES = [
     "02_building_the_model",
     "03_how_a_network_learns",
     "04_backpropagation",
-    "04_compiling_and_training",
-    "05_testing_the_model",
-    "06_when_a_network_memorises",
-    "07_experimenting",
-    "08_going_further",
+    "05_training",
+    "06_testing_the_model",
+    "07_when_a_network_memorises",
+    "08_experimenting",
+    "09_convolutional_networks",
 ]
 LESSON_PATHS = [LESSON_FOLDER / f"{name}.ipynb" for name in LESSON_NAMES]
 # What a lesson's prose claims about its results, which its own outputs must print. Times are
@@ -61,20 +61,20 @@ CLAIMED_OUTPUTS = {
         "backward pass and finite difference agree",
         "the first layer's weights get smaller gradients than the last layer's",
     ],
-    "04_compiling_and_training": [
+    "05_training": [
         "= 1688 steps per epoch",
         "the training loss fell in every epoch, and by less each time",
         "in epoch 1 the validation accuracy is above the training accuracy",
         "largest difference in validation accuracy between the two: 0.0000",
     ],
-    "05_testing_the_model": [
+    "06_testing_the_model": [
         "the test accuracy is between 95% and 97%",
         "better on the training images than on the test images, by less than 2 points",
         "times: the matrix is not symmetric",
         "the model is less sure, on average, when it is wrong",
         "at least 10 of its mistakes were made with probability above 0.9",
     ],
-    "06_when_a_network_memorises": [
+    "07_when_a_network_memorises": [
         "training accuracy reaches 100% at epoch",
         "validation loss rises after epoch",
         "validation accuracy ends more than 5 points below training accuracy",
@@ -89,7 +89,7 @@ CLAIMED_OUTPUTS = {
         "its test accuracy, measured once",
         "points lower than the validation accuracy",
     ],
-    "07_experimenting": [
+    "08_experimenting": [
         "the 10-epoch run's weights equal the 5-epoch run's: True",
         "10 epochs: better than the baseline",
         "4 hidden layers: not distinguishable from the baseline",
@@ -106,7 +106,7 @@ CLAIMED_OUTPUTS = {
         "1 epoch on 10,000 images: sigmoid worse than relu",
         "5 epochs on 54,000 images: sigmoid not distinguishable from relu",
     ],
-    "08_going_further": [
+    "09_convolutional_networks": [
         "seed 0 twice gives identical results: True",
         "the training loss fell in every epoch",
         "the validation accuracy stopped improving after epoch",

@@ -93,7 +93,7 @@ def test_read_notebook_separates_setup_answers_tests_and_written_answers():
     ]
     assert tests[1].description == "Check that normalize scales grey levels 0..255 to [-0.5, 0.5]"
     assert written == []
-    _, _, written = notebook.read_notebook(solution_notebook("ex05_experiments"))
+    _, _, written = notebook.read_notebook(solution_notebook("ex08_experiments"))
     assert [w.grade_id for w in written] == ["written_answer"]
 
 

@@ -556,14 +556,14 @@ def test_a_model_with_code_from_outside_keras_is_refused(tmp_path):
 
 @pytest.mark.full_data
 def test_the_courses_own_train_runs_in_the_sandbox_and_the_parent_judges_the_model():
-    """ex03's flow, out of process: the parent compiles the model, the child trains it, the
+    """ex05's flow, out of process: the parent compiles the model, the child trains it, the
     parent measures the loss of the model that comes back."""
     from mnist_course import training
     from mnist_course.checks._inputs import train_subset
     from mnist_course.checks._reference import eager_loss, reference_model
     from mnist_course.notebook import read_notebook
 
-    code, _, _ = read_notebook(ROOT / "solutions" / "ex03_training" / "ex03_training.ipynb")
+    code, _, _ = read_notebook(ROOT / "solutions" / "ex05_training" / "ex05_training.ipynb")
     x_train, y_train = train_subset(2000)
     model = training.compile_model(reference_model(0), steps_per_execution=1)
     with StudentProcess([source for _, source in code], timeout=120) as process:

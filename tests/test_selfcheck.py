@@ -286,7 +286,7 @@ IN_PLACE = {
         "compute a new array (x / 255 - 0.5) instead of changing x in place",
     ),
     "softmax": (
-        "ex06_gradient_descent",
+        "ex03_gradient_descent",
         "softmax",
         "def softmax(logits):\n"
         "    logits -= logits.max(axis=1, keepdims=True)\n"

@@ -108,13 +108,13 @@ def test_a_late_student_loses_the_policy_s_share_and_the_export_marks_every_gap(
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    for assignment in ("ex01_data", "ex05_experiments"):
+    for assignment in ("ex01_data", "ex08_experiments"):
         shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
     # due 23:59 in UTC+1, which is 22:59 UTC
     (root / "due_dates.toml").write_text(
-        "ex01_data = 2027-02-08T23:59:00+01:00\nex05_experiments = 2027-02-15T23:59:00+01:00\n"
+        "ex01_data = 2027-02-08T23:59:00+01:00\nex08_experiments = 2027-02-15T23:59:00+01:00\n"
     )
-    done = run_course("register", "ex01_data", "ex05_experiments", cwd=root)
+    done = run_course("register", "ex01_data", "ex08_experiments", cwd=root)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ex01_data: registered, due 2027-02-08 22:59 UTC" in done.stdout
 
@@ -122,13 +122,13 @@ def test_a_late_student_loses_the_policy_s_share_and_the_export_marks_every_gap(
     submit(root, "ontime", "ex01_data", ex01, "2027-02-08 12:00:00.000000 UTC")
     # 30 hours after the due date: two started days, 0.2 of ex01's 6 points
     submit(root, "late", "ex01_data", ex01, "2027-02-10 04:59:00.000000 UTC")
-    # ex05 with only its written answer: its checks fail and the answer waits for a person
-    answered = nbformat.read(release_notebook("ex05_experiments", root), 4)
+    # ex08 with only its written answer: its checks fail and the answer waits for a person
+    answered = nbformat.read(release_notebook("ex08_experiments", root), 4)
     notebook.find_cell(answered, "written_answer").source = "Relu: its mean is higher."
-    submit(root, "late", "ex05_experiments", answered, "2027-02-15 10:00:00.000000 UTC")
+    submit(root, "late", "ex08_experiments", answered, "2027-02-15 10:00:00.000000 UTC")
 
     graded = run_course(
-        "autograde", "ex01_data", "ex05_experiments", "--jobs", "2", cwd=root, timeout=1200
+        "autograde", "ex01_data", "ex08_experiments", "--jobs", "2", cwd=root, timeout=1200
     )
     assert graded.returncode == 0, graded.stdout + graded.stderr
     nbgrader_rows = {
@@ -140,8 +140,8 @@ def test_a_late_student_loses_the_policy_s_share_and_the_export_marks_every_gap(
 
     exported = run_course("export", cwd=root)
     assert exported.returncode == 0, exported.stdout + exported.stderr
-    assert "ontime ex05_experiments: not submitted, left empty" in exported.stdout
-    assert "late ex05_experiments: needs manual grading, left empty" in exported.stdout
+    assert "ontime ex08_experiments: not submitted, left empty" in exported.stdout
+    assert "late ex08_experiments: needs manual grading, left empty" in exported.stdout
 
     items = read_csv(root / "grades_by_item.csv")
     assert items[0] == ["student_id", "exercise", "item", "points", "max_points", "status"]
@@ -149,10 +149,10 @@ def test_a_late_student_loses_the_policy_s_share_and_the_export_marks_every_gap(
     assert by_key["late", "ex01_data", "late penalty"] == ["1.2", "", "graded"]
     assert by_key["late", "ex01_data", "total"] == ["4.8", "6", "graded"]
     assert by_key["ontime", "ex01_data", "total"] == ["6", "6", "graded"]
-    assert by_key["ontime", "ex05_experiments", "total"] == ["", "6", "not submitted"]
-    written = [row for key, row in by_key.items() if key[:2] == ("late", "ex05_experiments")]
+    assert by_key["ontime", "ex08_experiments", "total"] == ["", "6", "not submitted"]
+    written = [row for key, row in by_key.items() if key[:2] == ("late", "ex08_experiments")]
     assert ["", "2", "needs manual grading"] in written  # the written answer, not 0
-    assert by_key["late", "ex05_experiments", "total"][2] == "needs manual grading"
+    assert by_key["late", "ex08_experiments", "total"][2] == "needs manual grading"
 
     lms = read_csv(root / "grades_for_lms.csv")
     assert lms[0] == [
@@ -162,7 +162,7 @@ def test_a_late_student_loses_the_policy_s_share_and_the_export_marks_every_gap(
         "SIS Login ID",
         "Section",
         "ex01_data",
-        "ex05_experiments",
+        "ex08_experiments",
     ]
     assert lms[1][0] == "Points Possible" and lms[1][5:] == ["6", "6"]
     rows = {row[3]: row[5:] for row in lms[2:]}

@@ -176,7 +176,7 @@ def eager_loss(model, x, y):
 
 
 def measure_test_accuracy(compile_model, train, *, seed=0):
-    """Train as exercise 3's ``check_test_accuracy`` does and return the test accuracy.
+    """Train as exercise 5's ``check_test_accuracy`` does and return the test accuracy.
 
     Examples
     --------
@@ -205,7 +205,7 @@ def measure_test_accuracy(compile_model, train, *, seed=0):
 
 
 def experiment_data():
-    """Exercise 5's data: the first 2,000 training images to train on and the last 2,000 to
+    """Exercise 8's data: the first 2,000 training images to train on and the last 2,000 to
     validate on (never the test set), prepared."""
     x, y = prepared(TRAIN_SIZE, split="train")
     return x[:2000], y[:2000], x[-2000:], y[-2000:]
@@ -231,7 +231,7 @@ def reference_experiment(activations, x_train, y_train, x_val, y_val, *, epochs=
     }
 
 
-# Softmax regression in numpy (exercise 6): the course's own answer, in float64
+# Softmax regression in numpy (exercise 3): the course's own answer, in float64
 
 
 def softmax(logits):

@@ -317,7 +317,7 @@ def _answer(header, blobs, namespace, scratch, limit):
 
                 watches.enter_context(sealed_test_set(function, str(header["sealed_test_set"])))
             if header.get("record_seeds"):
-                from mnist_course.checks.ex05_experiments import _seeds_passed
+                from mnist_course.checks.ex08_experiments import _seeds_passed
 
                 seeds = watches.enter_context(_seeds_passed())
             result = _student_call(function, args, kwargs)

@@ -309,7 +309,7 @@ class StudentProcess:
 
     def call_recording_seeds(self, name, /, *args, **kwargs):
         """Like :meth:`call`, and record the ``seed`` of each call the function makes to the
-        course's ``build_mlp`` and ``train`` (exercise 5's ``_seeds_passed``, in the child).
+        course's ``build_mlp`` and ``train`` (exercise 8's ``_seeds_passed``, in the child).
         Returns ``(result, [(function name, seed), ...])``. The record is the child's word:
         a check may use it to explain a failure, never to pass one."""
         result, seeds = self._call(name, args, kwargs, arguments=False, record_seeds=True)

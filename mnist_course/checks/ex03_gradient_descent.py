@@ -1,4 +1,4 @@
-"""Checks of exercise 6, gradient descent by hand: softmax, cross_entropy, gradients and a
+"""Checks of exercise 3, gradient descent by hand: softmax, cross_entropy, gradients and a
 training loop of mini-batch gradient descent for softmax regression, in numpy.
 
 The checks compute what they expect in float64 with their own few lines, never with the
@@ -25,7 +25,7 @@ MIN_TEST_ACCURACY = 0.90
 minus a margin of about 0.01 (8 standard deviations of the seed-to-seed spread: the loop is
 deterministic given the seed, the margin is for other correct ways of writing it).
 
-Measured with exercise 6's solution (zero initial weights, a new permutation of the training
+Measured with exercise 3's solution (zero initial weights, a new permutation of the training
 set each epoch, learning rate 0.1, batches of 100, 3 epochs over the 60,000 prepared training
 images), tested on the 10,000 test images::
 

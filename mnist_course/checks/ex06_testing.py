@@ -1,4 +1,4 @@
-"""Checks of exercise 4, testing the model: evaluate, predict_labels, misclassified."""
+"""Checks of exercise 6, testing the model: evaluate, predict_labels, misclassified."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ._messages import as_array, describe, fail, quiet
 from ._reference import reference_model
 
 TESTED_SIZE = 1000
-"""Test images each check of exercise 4 uses."""
+"""Test images each check of exercise 6 uses."""
 
 
 @functools.cache

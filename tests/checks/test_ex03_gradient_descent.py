@@ -1,10 +1,10 @@
-"""Exercise 6's checks (gradient descent by hand): correct answers written any reasonable way
+"""Exercise 3's checks (gradient descent by hand): correct answers written any reasonable way
 pass, the usual mistakes fail with a message that names them."""
 
 import numpy as np
 import pytest
 
-from mnist_course.checks import ex06_gradient_descent as checks
+from mnist_course.checks import ex03_gradient_descent as checks
 from mnist_course.checks._reference import (
     softmax,
     softmax_regression,

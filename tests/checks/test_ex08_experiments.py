@@ -1,4 +1,4 @@
-"""Exercise 5's checks (experimenting): correct answers written any reasonable way
+"""Exercise 8's checks (experimenting): correct answers written any reasonable way
 pass, wrong ones fail with a message that says what was expected, what came back and the fix."""
 
 import keras
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import mnist_course
-from mnist_course.checks import ex05_experiments as checks
+from mnist_course.checks import ex08_experiments as checks
 from mnist_course.experiments import T_CRITICAL, paired_comparison
 
 

@@ -1,4 +1,4 @@
-"""Exercise 4's checks (testing the model): correct answers written any reasonable way
+"""Exercise 6's checks (testing the model): correct answers written any reasonable way
 pass, wrong ones fail with a message that says what was expected, what came back and the fix."""
 
 import re
@@ -6,7 +6,7 @@ import re
 import numpy as np
 
 import mnist_course
-from mnist_course.checks import ex04_testing as checks
+from mnist_course.checks import ex06_testing as checks
 
 
 def test_evaluate_accepts_the_course_function_and_numpy_numbers():

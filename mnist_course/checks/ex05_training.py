@@ -1,4 +1,4 @@
-"""Checks of exercise 3, compiling and training: compile_model, train, and the test accuracy
+"""Checks of exercise 5, compiling and training: compile_model, train, and the test accuracy
 that the two reach together."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ MIN_TEST_ACCURACY = 0.84
 """Test accuracy that :func:`check_test_accuracy` asks for: the reference's worst of 10 seeds
 minus a margin of about 0.02 (1.6 standard deviations of the seed-to-seed spread).
 
-Measured with exercise 3's solution (``model.compile("adam", "categorical_crossentropy",
+Measured with exercise 5's solution (``model.compile("adam", "categorical_crossentropy",
 ["accuracy"])``; ``keras.utils.set_random_seed(seed)`` then ``model.fit(..., batch_size=32)``),
 trained as the check trains (first 10,000 training images, 1 epoch) and tested on the 10,000
 test images; ``benchmarks/bench_accuracy_threshold.py`` repeats it::

@@ -1,4 +1,4 @@
-"""Checks of exercise 5, experimenting: compare_activations (seeded, so that runs can be
+"""Checks of exercise 8, experimenting: compare_activations (seeded, so that runs can be
 paired) and verdict (the lesson's rule: a paired comparison over seeds)."""
 
 from __future__ import annotations
