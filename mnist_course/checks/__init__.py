@@ -67,8 +67,8 @@ def load(exercise):
     course's other modules, the import system, IPython). In grading that does not matter:
     test cells run in nbgrader's process, where none of the student's code runs
     (:mod:`mnist_course.sandbox`). In a student's own Jupyter kernel, code that patches those
-    runs beside the check, which is one reason a result there is only advice; README's "What
-    grading guarantees" says what grading leaves open.
+    runs beside the check, which is one reason a result there is only advice;
+    ``docs/grading-guarantees.md`` says what grading leaves open.
 
     Parameters
     ----------
