@@ -11,6 +11,7 @@ from ._quiet import silence_tensorflow
 
 silence_tensorflow()
 
+from ._errors import CourseError  # noqa: E402
 from .data import MnistDataError, export_csv, load_mnist, read_csv, read_idx, read_npz  # noqa: E402
 from .preprocessing import (  # noqa: E402
     flatten,
@@ -45,6 +46,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "CourseError",
     "MnistDataError",
     "export_csv",
     "flatten",

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .data import MnistDataError
+from ._errors import CourseError, OutputExists
 
 OUT_FILES = (
     "model.keras",
@@ -183,8 +183,8 @@ def _train(args):
     if out is not None:
         taken = [name for name in OUT_FILES if (out / name).exists()]
         if taken:
-            raise SystemExit(
-                f"mnist-course: {out} already holds {', '.join(taken)}; "
+            raise OutputExists(
+                f"{out} already holds {', '.join(taken)}; "
                 "choose a new --out folder so nothing is overwritten."
             )
     from .training import load_course_data, run_course
@@ -254,23 +254,18 @@ def _shard(text):
 
 
 def _autograde(args):
-    from .grading import GradingError
     from .grading.autograde import skip_unused_imports
 
     skip_unused_imports()
-    try:
-        return autograde(
-            None if args.assignment == ["all"] else args.assignment,
-            root=args.root,
-            students=args.student or None,
-            jobs=args.jobs,
-            force=args.force,
-            timeout=args.timeout,
-            shard=args.shard,
-        )
-    except GradingError as error:
-        print(f"mnist-course: {error}", file=sys.stderr)
-        return 1
+    return autograde(
+        None if args.assignment == ["all"] else args.assignment,
+        root=args.root,
+        students=args.student or None,
+        jobs=args.jobs,
+        force=args.force,
+        timeout=args.timeout,
+        shard=args.shard,
+    )
 
 
 def autograde(
@@ -360,34 +355,24 @@ def format_summary(results, seconds):
 
 
 def _lessons(args):
-    from .lessons import LessonError, clear_outputs, lesson_paths, render_lessons
+    from .lessons import clear_outputs, lesson_paths, render_lessons
 
     if args.clear:
         for path in lesson_paths(args.folder):
             print(f"{path}: {'cleared' if clear_outputs(path) else 'already clean'}")
         return 0
-    try:
-        log = functools.partial(print, flush=True)
-        written = render_lessons(args.out, folder=args.folder, force=args.force, log=log)
-    except LessonError as error:
-        print(f"mnist-course: {error}", file=sys.stderr)
-        return 1
+    log = functools.partial(print, flush=True)
+    written = render_lessons(args.out, folder=args.folder, force=args.force, log=log)
     print(f"wrote {len(written)} pages to {args.out}; open {written[-1]}")
     return 0
 
 
 def _site(args):
-    from .lessons import LessonError
-    from .website import SiteError, build_site
+    from .website import build_site
 
     start = time.perf_counter()
-    try:
-        home = build_site(
-            args.out, root=args.root, force=args.force, log=functools.partial(print, flush=True)
-        )
-    except (LessonError, SiteError) as error:
-        print(f"mnist-course: {error}", file=sys.stderr)
-        return 1
+    log = functools.partial(print, flush=True)
+    home = build_site(args.out, root=args.root, force=args.force, log=log)
     print(f"built the site in {time.perf_counter() - start:.0f} s; open {home}")
     return 0
 
@@ -397,6 +382,6 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (MnistDataError, FileExistsError, FileNotFoundError, ValueError) as error:
+    except CourseError as error:
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1

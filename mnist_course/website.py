@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from . import lessons
+from ._errors import CourseError, InputMissing, OutputExists
 
 SITE_NAME = "MNIST with Keras"
 EXERCISES_DIR = Path("exercises")
@@ -50,7 +51,7 @@ MathJax.Ajax.loadComplete("[MathJax]/config/local/course.js");
 so no web font is loaded."""
 
 
-class SiteError(RuntimeError):
+class SiteError(CourseError, RuntimeError):
     """The site could not be built; the message says why and what to do."""
 
 
@@ -79,7 +80,7 @@ def exercise_paths(folder=EXERCISES_DIR):
     paths = sorted(p / f"{p.name}.ipynb" for p in folder.iterdir() if p.is_dir())
     paths = [p for p in paths if p.is_file()]
     if not paths:
-        raise FileNotFoundError(
+        raise InputMissing(
             f"no exercise notebooks (like ex01_data/ex01_data.ipynb) in {folder.resolve()}; "
             "run from the repository root."
         )
@@ -311,9 +312,9 @@ def _mkdocs_config(lesson_entries, exercise_entries, guides):
 def _check_out(out, force):
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} is a file; expected a folder for the site.")
+        raise OutputExists(f"{out} is a file; expected a folder for the site.")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise FileExistsError(
+        raise OutputExists(
             f"{out} already holds files; choose an empty folder, or pass --force to replace "
             "the site's pages in it."
         )
