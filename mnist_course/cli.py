@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .data import MnistDataError
+from ._errors import CourseError, OutputExists
 
 OUT_FILES = (
     "model.keras",
@@ -257,8 +257,8 @@ def _train(args):
     if out is not None:
         taken = [name for name in OUT_FILES if (out / name).exists()]
         if taken:
-            raise SystemExit(
-                f"mnist-course: {out} already holds {', '.join(taken)}; "
+            raise OutputExists(
+                f"{out} already holds {', '.join(taken)}; "
                 "choose a new --out folder so nothing is overwritten."
             )
     from .training import load_course_data, run_course
@@ -351,23 +351,18 @@ def _shard(text):
 
 
 def _autograde(args):
-    from .grading import GradingError
     from .grading.autograde import skip_unused_imports
 
     skip_unused_imports()
-    try:
-        return autograde(
-            None if args.assignment == ["all"] else args.assignment,
-            root=args.root,
-            students=args.student or None,
-            jobs=args.jobs,
-            force=args.force,
-            timeout=args.timeout,
-            shard=args.shard,
-        )
-    except GradingError as error:
-        print(f"mnist-course: {error}", file=sys.stderr)
-        return 1
+    return autograde(
+        None if args.assignment == ["all"] else args.assignment,
+        root=args.root,
+        students=args.student or None,
+        jobs=args.jobs,
+        force=args.force,
+        timeout=args.timeout,
+        shard=args.shard,
+    )
 
 
 def autograde(
@@ -457,34 +452,24 @@ def format_summary(results, seconds):
 
 
 def _lessons(args):
-    from .lessons import LessonError, clear_outputs, lesson_paths, render_lessons
+    from .lessons import clear_outputs, lesson_paths, render_lessons
 
     if args.clear:
         for path in lesson_paths(args.folder):
             print(f"{path}: {'cleared' if clear_outputs(path) else 'already clean'}")
         return 0
-    try:
-        log = functools.partial(print, flush=True)
-        written = render_lessons(args.out, folder=args.folder, force=args.force, log=log)
-    except LessonError as error:
-        print(f"mnist-course: {error}", file=sys.stderr)
-        return 1
+    log = functools.partial(print, flush=True)
+    written = render_lessons(args.out, folder=args.folder, force=args.force, log=log)
     print(f"wrote {len(written)} pages to {args.out}; open {written[-1]}")
     return 0
 
 
 def _site(args):
-    from .lessons import LessonError
-    from .website import SiteError, build_site
+    from .website import build_site
 
     start = time.perf_counter()
-    try:
-        home = build_site(
-            args.out, root=args.root, force=args.force, log=functools.partial(print, flush=True)
-        )
-    except (LessonError, SiteError) as error:
-        print(f"mnist-course: {error}", file=sys.stderr)
-        return 1
+    log = functools.partial(print, flush=True)
+    home = build_site(args.out, root=args.root, force=args.force, log=log)
     print(f"built the site in {time.perf_counter() - start:.0f} s; open {home}")
     return 0
 
@@ -494,32 +479,28 @@ def _register(args):
     from .grading import GradingError, course_directory
     from .grading.deadlines import DUE_DATES_FILE, read_due_dates, set_due_dates
 
-    try:
-        coursedir = course_directory(args.root)
-        known = exercises()
-        unknown = [name for name in args.exercise if name not in known]
-        if unknown:
-            raise GradingError(
-                f"no exercise named {', '.join(unknown)}; expected some of {', '.join(known)}"
-            )
-        due_file = args.due_dates or Path(coursedir.root) / DUE_DATES_FILE
-        dates = {}
-        if args.due_dates or due_file.exists():
-            dates = read_due_dates(due_file, exercises=known)
-        # nbgrader starts alembic from PATH: the environment's own scripts come first
-        env = {
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        }
-        for name in args.exercise or known:
-            command = [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"]
-            done = subprocess.run(command, cwd=coursedir.root, env=env)
-            if done.returncode:
-                raise GradingError(f"`nbgrader generate_assignment {name} --force` failed")
-        set_due_dates(coursedir, dates)
-    except GradingError as error:
-        print(f"mnist-course: {error}", file=sys.stderr)
-        return 1
+    coursedir = course_directory(args.root)
+    known = exercises()
+    unknown = [name for name in args.exercise if name not in known]
+    if unknown:
+        raise GradingError(
+            f"no exercise named {', '.join(unknown)}; expected some of {', '.join(known)}"
+        )
+    due_file = args.due_dates or Path(coursedir.root) / DUE_DATES_FILE
+    dates = {}
+    if args.due_dates or due_file.exists():
+        dates = read_due_dates(due_file, exercises=known)
+    # nbgrader starts alembic from PATH: the environment's own scripts come first
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    for name in args.exercise or known:
+        command = [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"]
+        done = subprocess.run(command, cwd=coursedir.root, env=env)
+        if done.returncode:
+            raise GradingError(f"`nbgrader generate_assignment {name} --force` failed")
+    set_due_dates(coursedir, dates)
     for name in args.exercise or known:
         due = dates.get(name)
         print(f"{name}: registered, " + (f"due {due:%Y-%m-%d %H:%M} UTC" if due else "no due date"))
@@ -527,14 +508,10 @@ def _register(args):
 
 
 def _export_grades(args):
-    from .grading import GradingError, course_directory
+    from .grading import course_directory
     from .grading.export import gaps, grade_rows, write_items, write_lms
 
-    try:
-        rows = grade_rows(course_directory(args.root))
-    except GradingError as error:
-        print(f"mnist-course: {error}", file=sys.stderr)
-        return 1
+    rows = grade_rows(course_directory(args.root))
     write_items(rows, args.items)
     write_lms(rows, args.lms)
     for line in gaps(rows):
@@ -549,6 +526,6 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (MnistDataError, FileExistsError, FileNotFoundError, ValueError) as error:
+    except CourseError as error:
         print(f"mnist-course: {error}", file=sys.stderr)
         return 1

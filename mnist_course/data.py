@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._errors import CourseError, OutputExists
+
 try:  # ISA-L inflates MNIST about twice as fast as zlib (benchmarks/); same bytes out
     from isal import isal_zlib as _inflate
 except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
@@ -30,7 +32,7 @@ CSV_FILES = {"train": "mnist_train.csv", "test": "mnist_test.csv"}
 NPZ_FILE = "mnist.npz"
 
 
-class MnistDataError(ValueError):
+class MnistDataError(CourseError, ValueError):
     """A data file is missing, truncated, corrupt or not in the expected format."""
 
 
@@ -421,7 +423,7 @@ def export_csv(folder, *, x_train=None, y_train=None, x_test=None, y_test=None):
     targets = [folder / CSV_FILES["train"], folder / CSV_FILES["test"]]
     existing = [str(p) for p in targets if p.exists()]
     if existing:
-        raise FileExistsError(
+        raise OutputExists(
             f"{', '.join(existing)} already exist; choose an empty folder or delete them first."
         )
     folder.mkdir(parents=True, exist_ok=True)

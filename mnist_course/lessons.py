@@ -21,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 
+from ._errors import CourseError, InputMissing, OutputExists
+
 LESSONS_DIR = Path("lessons")
 """Where the lesson notebooks live, relative to the repository root."""
 
@@ -35,7 +37,7 @@ CELL_TIMEOUT = 300
 KERNEL_NAME = "python3"
 
 
-class LessonError(RuntimeError):
+class LessonError(CourseError, RuntimeError):
     """A lesson raised an error while it was executed."""
 
 
@@ -62,7 +64,7 @@ def lesson_paths(folder=LESSONS_DIR):
     folder = Path(folder)
     paths = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
     if not paths:
-        raise FileNotFoundError(
+        raise InputMissing(
             f"no lesson notebooks (named like 01_data_preparation.ipynb) in {folder.resolve()}; "
             "run from the repository root or pass the lessons folder."
         )
@@ -483,9 +485,9 @@ def render_lessons(out, *, folder=LESSONS_DIR, force=False, timeout=CELL_TIMEOUT
     out = Path(out)
     paths = lesson_paths(folder)
     if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} is a file; expected a folder for the HTML pages.")
+        raise OutputExists(f"{out} is a file; expected a folder for the HTML pages.")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise FileExistsError(
+        raise OutputExists(
             f"{out} already holds files; choose an empty folder, or pass --force to replace "
             "the lesson pages in it."
         )

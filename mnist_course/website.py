@@ -1,11 +1,12 @@
 """The course as a website: every lesson executed, a page per exercise, the guides.
 
 :func:`build_site` gathers the pages from the course folder (lessons from ``lessons/``, the
-released exercises from ``exercises/``, the student's and the instructor's guides from the
-README), writes them into a temporary MkDocs project and renders it with MkDocs Material and
-mkdocs-jupyter. The result is a folder of static pages that works offline: the search index,
-scripts, styles and the math renderer (MathJax, from the ``jupyter-server-mathjax``
-package) are all inside it, and no page loads anything from the network.
+released exercises from ``exercises/``, the guides from ``docs/``, the home page's
+introduction from the README), writes them into a temporary MkDocs project and renders it
+with MkDocs Material and mkdocs-jupyter. The result is a folder of static pages that works
+offline: the search index, scripts, styles and the math renderer (MathJax, from the
+``jupyter-server-mathjax`` package) are all inside it, and no page loads anything from the
+network.
 """
 
 from __future__ import annotations
@@ -22,19 +23,19 @@ from pathlib import Path
 import nbformat
 
 from . import lessons
+from ._errors import CourseError, InputMissing, OutputExists
 
 SITE_NAME = "MNIST with Keras"
 EXERCISES_DIR = Path("exercises")
 README = Path("README.md")
+DOCS_DIR = Path("docs")
 ASSETS = Path(__file__).with_name("site_assets")
 """Files the site needs that no installed package ships: iframe-worker's shim (MIT, its
 LICENSE beside it), which lets the search run in a page opened from the file system."""
 
-GUIDES = {
-    "students": ("Student guide", ["Two commands", "The lessons", "The exercises (students)"]),
-    "instructors": ("Instructor guide", ["Grading with nbgrader (instructors)", "The website"]),
-}
-"""Each guide page: its title and the README sections (``## `` headings) it is made of."""
+GUIDE_ORDER = ("students", "instructors", "grading-guarantees", "performance", "design", "history")
+"""The guides (``docs/<name>.md``) in sidebar order; any other guide follows, by name. The
+student guide comes before the lessons, the others after the exercises."""
 
 MATHJAX_URL = "../assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe,local/course"
 """MathJax 2 as Jupyter's classic notebook loads it, from the site's own copy."""
@@ -50,7 +51,7 @@ MathJax.Ajax.loadComplete("[MathJax]/config/local/course.js");
 so no web font is loaded."""
 
 
-class SiteError(RuntimeError):
+class SiteError(CourseError, RuntimeError):
     """The site could not be built; the message says why and what to do."""
 
 
@@ -79,15 +80,15 @@ def exercise_paths(folder=EXERCISES_DIR):
     paths = sorted(p / f"{p.name}.ipynb" for p in folder.iterdir() if p.is_dir())
     paths = [p for p in paths if p.is_file()]
     if not paths:
-        raise FileNotFoundError(
+        raise InputMissing(
             f"no exercise notebooks (like ex01_data/ex01_data.ipynb) in {folder.resolve()}; "
             "run from the repository root."
         )
     return paths
 
 
-def readme_sections(text):
-    """Split a README into its title, its introduction and its ``## `` sections.
+def readme_intro(text):
+    """Return a README's introduction: the text between its title and its first section.
 
     Headings inside fenced code blocks do not count.
 
@@ -97,41 +98,35 @@ def readme_sections(text):
 
     Returns
     -------
-    title : str
-    intro : str
-        The text between the title and the first section.
-    sections : dict of str to str
-        Each section's heading (without ``## ``) and its text, heading line included.
+    str
 
     Examples
     --------
-    >>> title, intro, sections = readme_sections("# C\\nHello\\n## A\\n```\\n## no\\n```\\n## B\\n")
-    >>> title, intro.strip(), list(sections)
-    ('C', 'Hello', ['A', 'B'])
+    >>> readme_intro("# C\\nHello\\n```\\n## no\\n```\\n## A\\ntext\\n")
+    'Hello\\n```\\n## no\\n```\\n'
     """
-    title, intro, sections, current = "", [], {}, None
-    fenced = False
+    intro, fenced, titled = [], False, False
     for line in text.splitlines(keepends=True):
         if line.startswith("```"):
             fenced = not fenced
-        if not fenced and line.startswith("# ") and not title:
-            title = line[2:].strip()
+        if not fenced and line.startswith("# ") and not titled:
+            titled = True
         elif not fenced and line.startswith("## "):
-            current = line[3:].strip()
-            sections[current] = line
-        elif current is None:
-            intro.append(line)
+            break
         else:
-            sections[current] += line
-    return title, "".join(intro), sections
+            intro.append(line)
+    return "".join(intro)
 
 
-def guide_pages(readme_text):
-    """Return the guide pages made from the README: ``{name: (title, markdown)}``.
+def guide_pages(folder=DOCS_DIR):
+    """Return the guides of a docs folder, ``{name: (title, markdown)}``, in sidebar order.
+
+    A guide is a Markdown file directly in ``folder`` (not in a subfolder such as
+    ``docs/_incoming/``); its title is its first ``# `` heading.
 
     Parameters
     ----------
-    readme_text : str
+    folder : str or Path, default "docs"
 
     Returns
     -------
@@ -140,18 +135,29 @@ def guide_pages(readme_text):
     Raises
     ------
     SiteError
-        If a section a guide is made of is missing from the README.
+        If a guide has no ``# `` title.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "zebra.md").write_text("# Zebras\\n")
+    >>> _ = (folder / "students.md").write_text("# Student guide\\n\\nHello\\n")
+    >>> (folder / "_incoming").mkdir()
+    >>> _ = (folder / "_incoming" / "draft.md").write_text("# A draft\\n")
+    >>> {name: title for name, (title, _) in guide_pages(folder).items()}
+    {'students': 'Student guide', 'zebra': 'Zebras'}
     """
-    _, _, sections = readme_sections(readme_text)
+    paths = sorted(Path(folder).glob("*.md"))
+    order = {name: rank for rank, name in enumerate(GUIDE_ORDER)}
+    paths.sort(key=lambda path: (order.get(path.stem, len(order)), path.stem))
     pages = {}
-    for name, (title, headings) in GUIDES.items():
-        missing = [heading for heading in headings if heading not in sections]
-        if missing:
-            raise SiteError(
-                f"README.md has no section {', '.join(f'## {h}' for h in missing)}, which the "
-                f"{title.lower()} is made of; restore it or change GUIDES in mnist_course/site.py."
-            )
-        pages[name] = (title, f"# {title}\n\n" + "\n".join(sections[h] for h in headings))
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        title = next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), "")
+        if not title:
+            raise SiteError(f"{path} has no title; start it with a `# ` heading.")
+        pages[path.stem] = (title, text)
     return pages
 
 
@@ -249,6 +255,12 @@ def _mkdocs_config(lesson_entries, exercise_entries, guides):
     def nav(entries):
         return [{title: link} for link, title in entries]
 
+    def guide_nav(names):
+        return [{guides[name][0]: f"guides/{name}.md"} for name in names]
+
+    first = [name for name in guides if name == "students"]
+    later = [name for name in guides if name != "students"]
+
     return {
         "site_name": SITE_NAME,
         "site_description": "A first neural network with Keras on MNIST: lessons and exercises.",
@@ -289,10 +301,10 @@ def _mkdocs_config(lesson_entries, exercise_entries, guides):
         ],
         "nav": [
             {"Home": "index.md"},
-            {guides["students"][0]: "guides/students.md"},
+            *guide_nav(first),
             {"Lessons": nav(lesson_entries)},
             {"Exercises": nav(exercise_entries)},
-            {guides["instructors"][0]: "guides/instructors.md"},
+            *guide_nav(later),
         ],
     }
 
@@ -300,9 +312,9 @@ def _mkdocs_config(lesson_entries, exercise_entries, guides):
 def _check_out(out, force):
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} is a file; expected a folder for the site.")
+        raise OutputExists(f"{out} is a file; expected a folder for the site.")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise FileExistsError(
+        raise OutputExists(
             f"{out} already holds files; choose an empty folder, or pass --force to replace "
             "the site's pages in it."
         )
@@ -321,7 +333,7 @@ def build_site(out, *, root=".", force=False, timeout=lessons.CELL_TIMEOUT, log=
         Folder for the site; created if missing. A folder that already holds files is
         refused unless ``force`` is true.
     root : str or Path, default "."
-        The course folder: ``lessons/``, ``exercises/`` and ``README.md``.
+        The course folder: ``lessons/``, ``exercises/``, ``docs/`` and ``README.md``.
     force : bool, default False
         Write the site into a non-empty ``out``, replacing files of the same names.
     timeout : int, default 300
@@ -341,8 +353,8 @@ def build_site(out, *, root=".", force=False, timeout=lessons.CELL_TIMEOUT, log=
     _check_tools()
     lesson_paths = lessons.lesson_paths(root / lessons.LESSONS_DIR)
     exercises = exercise_paths(root / EXERCISES_DIR)
-    guides = guide_pages((root / README).read_text(encoding="utf-8"))
-    _, intro, _ = readme_sections((root / README).read_text(encoding="utf-8"))
+    guides = guide_pages(root / DOCS_DIR)
+    intro = readme_intro((root / README).read_text(encoding="utf-8"))
 
     with tempfile.TemporaryDirectory(prefix="mnist-course-site-") as work:
         work = Path(work)
@@ -390,10 +402,8 @@ def build_site(out, *, root=".", force=False, timeout=lessons.CELL_TIMEOUT, log=
         )
         if result.returncode != 0:
             raise SiteError(f"MkDocs could not build the site:\n{result.stderr.strip()}")
-        log(
-            f"rendered {len(lesson_entries) + len(exercise_entries) + 3} pages with MkDocs "
-            f"in {time.perf_counter() - start:.0f} s"
-        )
+        pages = len(lesson_entries) + len(exercise_entries) + len(guides) + 1
+        log(f"rendered {pages} pages with MkDocs in {time.perf_counter() - start:.0f} s")
         out.mkdir(parents=True, exist_ok=True)
         shutil.copytree(built, out, dirs_exist_ok=True)
     return out / "index.html"

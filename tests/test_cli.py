@@ -136,3 +136,30 @@ def test_site_command_explains_its_options_and_refuses_a_non_empty_folder(tmp_pa
     assert refused.returncode == 1
     assert "already holds files" in refused.stderr and "--force" in refused.stderr
     assert (tmp_path / "notes.txt").read_text() == "kept"
+
+
+def test_a_course_error_prints_its_message_and_a_bug_keeps_its_traceback(monkeypatch, capsys):
+    """The command line catches CourseError alone: a ValueError is a bug, not a user's mistake."""
+    import argparse
+
+    from mnist_course import CourseError, MnistDataError, lessons, website
+
+    for error in (MnistDataError, grading.GradingError, lessons.LessonError, website.SiteError):
+        assert issubclass(error, CourseError)
+
+    def command(error):
+        def run(args):
+            raise error
+
+        parser = argparse.ArgumentParser()
+        parser.set_defaults(run=run)
+        monkeypatch.setattr(cli, "_parser", lambda: parser)
+
+    command(CourseError("no lessons in nowhere/; run from the repository root."))
+    assert cli.main([]) == 1
+    assert capsys.readouterr().err == (
+        "mnist-course: no lessons in nowhere/; run from the repository root.\n"
+    )
+    command(ValueError("a bug"))
+    with pytest.raises(ValueError, match="a bug"):
+        cli.main([])

@@ -293,7 +293,8 @@ def test_every_page_of_the_course_site_loads_cleanly_in_chromium(course_site, br
     pages = pages_of(course_site.folder)
     lesson_pages = [f"lessons/{p.stem}.html" for p in lessons.lesson_paths(ROOT / "lessons")]
     exercise_pages = [f"exercises/{p.stem}.html" for p in website.exercise_paths(ROOT / EX)]
-    guides = [f"guides/{name}.html" for name in website.GUIDES]
+    guides = [f"guides/{name}.html" for name in website.guide_pages(ROOT / "docs")]
+    assert {"guides/students.html", "guides/instructors.html"} <= set(guides)
     assert set(lesson_pages + exercise_pages + guides + ["index.html"]) <= set(pages)
 
     forbidden = solution_lines(ROOT)
@@ -353,11 +354,18 @@ def test_search_finds_softmax_in_the_lessons_that_teach_it(course_site, browser)
 
 
 def small_course(folder):
-    """Two lessons (a formula, a plot, the word softmax), the real exercises and README."""
+    """Two lessons (a formula, a plot, the word softmax), the real exercises, guides and README.
+
+    ``docs/_incoming/`` holds a draft with a broken link, which the site must leave out.
+    """
     new_md, new_code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     (folder / "lessons").mkdir(parents=True)
     shutil.copytree(ROOT / "exercises", folder / "exercises")
     shutil.copy(ROOT / "README.md", folder)
+    shutil.copytree(ROOT / "docs", folder / "docs", ignore=shutil.ignore_patterns("_incoming"))
+    (folder / "docs" / "_incoming").mkdir()
+    draft = "# A draft\n\nNot a page of the site: [broken](nowhere.md)\n"
+    (folder / "docs" / "_incoming" / "draft.md").write_text(draft, encoding="utf-8")
     formula = (
         "# Lesson 1: A formula\n\nThe loss is $L = -\\sum_i y_i \\log p_i$, and softmax is\n\n"
         "$$\\mathrm{softmax}(z)_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}$$\n"
@@ -382,6 +390,7 @@ def small_site(tmp_path_factory):
     first = run_site("--out", "site", cwd=course)
     assert first.returncode == 0, first.stderr
     assert first.stdout.count(": executed in") == 2, first.stdout
+    assert not list(out.rglob("*draft*")) and not (out / "guides" / "_incoming").exists()
     server = Server(out)
     yield course, server
     server.close()

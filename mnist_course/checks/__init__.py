@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import sys
-import types
 
 from ._state import CheckFailed
 
@@ -62,13 +60,13 @@ def load(exercise):
     uses are reloaded from their files, so whatever earlier cells assigned to them (a check
     replaced by ``lambda *args: None``, a message helper that stays silent, other inputs) is
     undone before the check runs. Only ``_state`` is kept, so MNIST is decoded once per
-    process and :class:`CheckFailed` keeps one type; ``load`` itself cannot be rebound (see
-    :class:`_ChecksPackage`). It does not restore the rest of the process (numpy, Keras, the
-    course's other modules, the import system, IPython). In grading that does not matter:
-    test cells run in nbgrader's process, where none of the student's code runs
-    (:mod:`mnist_course.sandbox`). In a student's own Jupyter kernel, code that patches those
-    runs beside the check, which is one reason a result there is only advice; README's "What
-    grading guarantees" says what grading leaves open.
+    process and :class:`CheckFailed` keeps one type. It does not restore the rest of the
+    process (numpy, Keras, the course's other modules, the import system, IPython), and
+    nothing stops an answer cell from rebinding ``load`` itself. In grading and the
+    self-check that does not matter: test cells run in a process where none of the
+    student's code runs (:mod:`mnist_course.sandbox`). In a student's own Jupyter kernel,
+    code that patches those runs beside the check, which is one reason a result there is
+    only advice; ``docs/grading-guarantees.md`` says what grading leaves open.
 
     Parameters
     ----------
@@ -99,32 +97,5 @@ def load(exercise):
         module = importlib.reload(importlib.import_module(f"{__name__}.{name}"))
     return module
 
-
-GUARDED = frozenset({"load", "exercises", "uses_keras", "CheckFailed", "RELOADED"})
-"""Names of this package that code outside it cannot rebind or delete."""
-
-
-class _ChecksPackage(types.ModuleType):
-    """This package's module type: it refuses to have :data:`GUARDED` names replaced.
-
-    ``load`` reloads everything else, but a test cell reaches ``load`` itself through this
-    package: an answer cell that replaced it would choose which checks run. Rebinding it
-    (``mnist_course.checks.load = ...``) raises ``AttributeError`` in that answer cell.
-    """
-
-    def __setattr__(self, name, value):
-        if name in GUARDED:
-            raise AttributeError(
-                f"mnist_course.checks.{name} cannot be replaced: the checks decide the grade"
-            )
-        super().__setattr__(name, value)
-
-    def __delattr__(self, name):
-        if name in GUARDED:
-            raise AttributeError(f"mnist_course.checks.{name} cannot be deleted")
-        super().__delattr__(name)
-
-
-sys.modules[__name__].__class__ = _ChecksPackage
 
 __all__ = ["CheckFailed", "exercises", "load", "uses_keras"]

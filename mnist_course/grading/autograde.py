@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._errors import CourseError
 from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
 
 TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
@@ -66,7 +67,7 @@ RETRIES = 2
 """How many times a run that failed with a :data:`TRANSIENT_ERRORS` message is repeated."""
 
 
-class GradingError(Exception):
+class GradingError(CourseError):
     """The course or the assignment cannot be graded as asked; the message says why."""
 
 

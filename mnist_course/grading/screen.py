@@ -62,8 +62,8 @@ def tampering(path):
     """Return the answer cells of a notebook whose code reaches the checks or the import system.
 
     The checks run in nbgrader's process, where none of the student's code runs, so patching
-    them in the student's process cannot change how they judge (README's "What grading
-    guarantees" says what is left without bubblewrap). Such code has no place in an answer
+    them in the student's process cannot change how they judge (``docs/grading-guarantees.md``
+    says what is left without bubblewrap). Such code has no place in an answer
     and is worth a look by hand.
 
     Examples
