@@ -1,10 +1,12 @@
 """The student's path without Unix-only parts (as on Windows): with no ``resource`` module,
-no SIGALRM, no ``os.fork``, no process groups and no bubblewrap, the self-check still runs,
-stops what hangs from the grading side and says what it could not limit."""
+no SIGALRM, no ``os.fork``, no process groups, no bubblewrap and no ``select()`` on pipes, the
+self-check still runs, stops what hangs from the grading side and says what it could not
+limit."""
 
 import os
 import signal
 import sys
+import types
 
 import nbformat
 import pytest
@@ -50,6 +52,13 @@ def no_unix_parts(tmp_path, monkeypatch):
     for name in ("fork", "killpg"):
         monkeypatch.delattr(os, name)
     monkeypatch.setitem(sys.modules, "resource", None)
+    # Windows's select() waits on sockets only: the pipes are read and written by threads
+    monkeypatch.setattr(parent, "SELECT_ON_PIPES", False)
+    monkeypatch.setattr(parent, "select", types.SimpleNamespace(select=_no_select_on_pipes))
+
+
+def _no_select_on_pipes(*args):
+    raise OSError("select() on a pipe, which Windows does not support")
 
 
 def _with_answers(tmp_path, answers):

@@ -15,12 +15,14 @@ import atexit
 import functools
 import json
 import os
+import queue
 import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -432,8 +434,9 @@ class StudentProcess:
         """Start the child (or use the one started ahead), with no cell run yet."""
         if self._process is None:
             self._popen()
-        for stream in (self._process.stdin, self._process.stdout):
-            os.set_blocking(stream.fileno(), False)
+        if SELECT_ON_PIPES:  # elsewhere threads wait in blocking reads and writes
+            for stream in (self._process.stdin, self._process.stdout):
+                os.set_blocking(stream.fileno(), False)
         self._exchange_cells([], time.monotonic() + self.start_timeout)
 
     def _popen(self):
@@ -530,6 +533,9 @@ class StudentProcess:
     def _send(self, tree, blobs, deadline, **header):
         fd = self._process.stdin.fileno()
         for frame in wire.frames(tree, blobs, **header):
+            if not SELECT_ON_PIPES:
+                _write_within(fd, frame, deadline)
+                continue
             view = memoryview(frame)
             while view:
                 _wait(fd, deadline, write=True)
@@ -537,18 +543,31 @@ class StudentProcess:
 
     def _receive(self, deadline):
         fd = self._process.stdout.fileno()
+        reader = None if SELECT_ON_PIPES else self._pipe_reader()
 
         def read_exact(size):
             data = bytearray()
             while len(data) < size:
-                _wait(fd, deadline)
-                chunk = os.read(fd, min(size - len(data), 2**20))
+                if reader is None:
+                    _wait(fd, deadline)
+                    chunk = os.read(fd, min(size - len(data), 2**20))
+                else:
+                    chunk = reader.read(size - len(data), deadline)
                 if not chunk:
                     raise EOFError
                 data += chunk
             return bytes(data)
 
         return wire.read_message(read_exact, limit=self.max_message)
+
+    def _pipe_reader(self):
+        """The thread that reads this child's output where select() cannot wait on a pipe."""
+        if getattr(self, "_reader_of", None) is not self._process:
+            self._reader, self._reader_of = (
+                _PipeReader(self._process.stdout.fileno()),
+                self._process,
+            )
+        return self._reader
 
     def _death(self):
         """Why the child is gone (it is waited for and forgotten; the next call restarts it)."""
@@ -583,6 +602,67 @@ class StudentProcess:
         process.wait()
         for stream in (process.stdin, process.stdout):
             stream.close()
+
+
+SELECT_ON_PIPES = os.name == "posix"
+"""Whether ``select()`` can wait on a pipe: on POSIX systems; on Windows it waits on sockets
+only, so there a thread reads the child's output and another writes each message."""
+
+
+class _PipeReader:
+    """A pipe read by a thread of its own, so that a read can wait with a deadline."""
+
+    def __init__(self, fd):
+        self._chunks = queue.Queue()
+        self._buffer = bytearray()
+        threading.Thread(target=self._pump, args=(fd,), daemon=True).start()
+
+    def _pump(self, fd):
+        try:
+            while chunk := os.read(fd, 2**20):
+                self._chunks.put(chunk)
+        except OSError:  # the pipe was closed: the child is gone
+            pass
+        self._chunks.put(b"")
+
+    def read(self, size, deadline):
+        """At most ``size`` bytes; ``b""`` at the pipe's end; TimeoutError past ``deadline``."""
+        if not self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            try:
+                chunk = self._chunks.get(timeout=min(left, threading.TIMEOUT_MAX))
+            except queue.Empty:
+                raise TimeoutError from None
+            if not chunk:
+                self._chunks.put(b"")  # the end stays the end for the next read
+                return b""
+            self._buffer += chunk
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+
+def _write_within(fd, data, deadline):
+    """Write all of ``data`` to ``fd`` from a thread; TimeoutError past ``deadline`` (the
+    caller then kills the child, which ends the write)."""
+    done, failed = threading.Event(), []
+
+    def write():
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as error:
+            failed.append(error)
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    if not done.wait(min(max(0.0, deadline - time.monotonic()), threading.TIMEOUT_MAX)):
+        raise TimeoutError
+    if failed:
+        raise failed[0]
 
 
 def _wait(fd, deadline, *, write=False):
