@@ -15,3 +15,11 @@ class OutputExists(CourseError, FileExistsError):
 
 class InputMissing(CourseError, FileNotFoundError):
     """A folder a command reads (lessons, exercises) holds nothing it can use."""
+
+
+class CheckFailed(AssertionError):
+    """An answer does not do what the exercise asks; the message says what and how to fix it.
+
+    Not a :class:`CourseError`: it is a check's verdict on a student's answer, which pytest and
+    nbgrader report as a failed test.
+    """

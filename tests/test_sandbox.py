@@ -707,3 +707,54 @@ def test_a_model_trained_by_the_students_function_is_the_checks_own_after(keras_
     history = StudentFunction(keras_student, "fit")(model, x, y, epochs=1)
     assert len(history.history["loss"]) == 1
     assert model.compiled and not np.allclose(model.get_weights()[0], untrained[0])
+
+
+# --- watches: a check's context around a call, run in the student's process ----------------
+
+
+def test_a_watch_runs_around_the_call_in_the_students_process_and_its_record_comes_back(
+    in_place_run,
+):
+    """ex08's seed record: the student's process records what the student's function passed
+    to the course's functions, and the check reads it here."""
+    run = in_place_run
+    run.student_cells(
+        [
+            "import mnist_course\n"
+            "def seeded(n):\n"
+            "    for seed in range(n):\n"
+            "        mnist_course.build_mlp(hidden_units=(2,), seed=seed)\n"
+            "    return n\n"
+        ]
+    )
+    _check_cell(
+        run,
+        "from mnist_course.checks.ex08_experiments import _seeds_passed\n"
+        "with _seeds_passed(seeded) as calls:\n"
+        "    assert seeded(2) == 2\n"
+        "assert calls == [('build_mlp', 0), ('build_mlp', 1)], calls\n",
+    )
+
+
+def test_a_watch_that_fails_the_call_fails_the_check_with_its_message(in_place_run):
+    """ex07's seal: a function that reads the test set while sealed fails with the seal's
+    message, raised in the student's process and said here as a check's failure."""
+    run = in_place_run
+    run.student_cells(
+        ["import mnist_course\ndef peeks():\n    return len(mnist_course.load_mnist()[1][0])\n"]
+    )
+    result = run.test_cell(
+        "from mnist_course.checks.ex07_overfitting import sealed_test_set\n"
+        "with sealed_test_set(peeks, 'peeks()'):\n"
+        "    peeks()\n"
+    )
+    kind, message = result.error
+    assert kind == "CheckFailed" and "(its test set) while choosing" in message, result.error
+
+
+def test_a_call_can_name_only_the_courses_marked_watches(student):
+    """The student's process finds a watch by name among the course's marked ones only: not
+    any function of the course, and nothing outside it."""
+    for name in ("os:system", "mnist_course.data:load_mnist", "mnist_course.checks:nothing"):
+        with pytest.raises(RefusedValue, match="watch"):
+            student.exchange("identity", [1], {}, watch={"name": name, "params": []})

@@ -10,10 +10,9 @@ from __future__ import annotations
 import functools
 
 from .. import data
+from .._errors import CheckFailed
 
-
-class CheckFailed(AssertionError):
-    """An answer does not do what the exercise asks; the message says what and how to fix it."""
+__all__ = ["CheckFailed", "mnist"]
 
 
 @functools.cache

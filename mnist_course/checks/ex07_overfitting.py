@@ -13,6 +13,7 @@ import contextlib
 
 import numpy as np
 
+from ..sandbox.watch import watch
 from ._messages import as_array, describe, fail, quiet
 from ._reference import epochs_run, fingerprint, overfitting_data, stored
 from ._state import CheckFailed
@@ -286,6 +287,7 @@ def _sealed_message(what, call):
     )
 
 
+@watch
 @contextlib.contextmanager
 def sealed_test_set(function, call):
     """While the block runs, the test set is out of ``function``'s reach.
@@ -295,8 +297,8 @@ def sealed_test_set(function, call):
     ``mnist.load_data`` fail; everything is put back afterwards. A function of the student's
     that runs in another process (``mnist_course.sandbox``) is sealed there, call by call.
     """
-    if hasattr(function, "sealed_test_set"):
-        with function.sealed_test_set(call):
+    if hasattr(function, "watching"):
+        with function.watching(sealed_test_set, call):
             yield
         return
     import keras

@@ -9,6 +9,7 @@ import functools
 import numpy as np
 
 from ..experiments import VERDICTS, paired_comparison, t_critical
+from ..sandbox.watch import watch
 from ._messages import describe, fail, quiet
 from ._reference import deterministic, experiment_data, fingerprint, reference_experiment, stored
 
@@ -97,6 +98,7 @@ def check_compare_activations(
             )
 
 
+@watch
 @contextlib.contextmanager
 def _seeds_passed(function=None):
     """Record the seed of each call to the course's build_mlp and train while the block runs.
@@ -106,8 +108,8 @@ def _seeds_passed(function=None):
     still checked by running it twice. A ``function`` of the student's that runs in another
     process (``mnist_course.sandbox``) records its calls there.
     """
-    if hasattr(function, "recording_seeds"):
-        with function.recording_seeds() as calls:
+    if hasattr(function, "watching"):
+        with function.watching(_seeds_passed) as calls:
             yield calls
         return
     import mnist_course

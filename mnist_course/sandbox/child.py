@@ -40,7 +40,7 @@ try:
     import resource
 except ImportError:  # Windows: the grading process's time limits still hold
     resource = None
-from mnist_course.sandbox import wire
+from mnist_course.sandbox import watch, wire
 from mnist_course.sandbox.parent import PRELOADABLE
 
 CELL = "<cell {}>"
@@ -306,20 +306,21 @@ def _answer(header, blobs, namespace, scratch, limit):
         args, kwargs = wire.decode(header["value"], blobs, scratch=scratch)
     except wire.ProtocolError as error:
         return _frames(kind="refused", message=f"the arguments of {name}() were refused: {error}")
-    seeds = None
+    asked = header.get("watch")
+    record = None
+    if asked is not None:
+        try:
+            factory = watch.find(asked["name"])
+            params = list(asked["params"])
+        except (LookupError, KeyError, TypeError) as error:
+            return _frames(kind="refused", message=f"{name}() was called with {error}")
     returning = bool(header.get("arguments"))
     if returning:
         before = _states(args, kwargs)
     try:
-        with contextlib.ExitStack() as watches:
-            if header.get("sealed_test_set"):
-                from mnist_course.checks.ex07_overfitting import sealed_test_set
-
-                watches.enter_context(sealed_test_set(function, str(header["sealed_test_set"])))
-            if header.get("record_seeds"):
-                from mnist_course.checks.ex08_experiments import _seeds_passed
-
-                seeds = watches.enter_context(_seeds_passed())
+        with contextlib.ExitStack() as around:
+            if asked is not None:
+                record = around.enter_context(factory(function, *params))
             result = _student_call(function, args, kwargs)
     except BaseException as error:  # the student's code may raise anything
         return _frames(
@@ -328,8 +329,8 @@ def _answer(header, blobs, namespace, scratch, limit):
     value = result
     if returning:
         value = (result, *_changed_arguments(args, kwargs, before))
-    if seeds is not None:
-        value = (value, [(name, _plain(seed)) for name, seed in seeds])
+    if asked is not None:
+        value = (value, watch.plain(record))
     try:
         return _frames(kind="result", value=value, scratch=scratch, limit=limit)
     except wire.UnsupportedValue as error:
@@ -418,16 +419,6 @@ def _changed_arguments(args, kwargs, before):
         [changed(value, state) for value, state in zip(args, states, strict=True)],
         {key: changed(value, keyword_states[key]) for key, value in kwargs.items()},
     )
-
-
-def _plain(seed):
-    """A seed as the wire carries it: a number, a string or None, else its repr."""
-    if seed is None or isinstance(seed, int | float | str):
-        return seed
-    try:
-        return repr(seed)[:200]
-    except BaseException:  # the student's __repr__ may raise anything
-        return "(a seed whose repr failed)"
 
 
 def _student_call(function, args, kwargs):

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._cells import compile_cell, python_source
-from ..checks._state import CheckFailed
+from .._errors import CheckFailed
 from ..notebook import TEST
+from . import watch as watches
 from . import wire
 from .parent import GiB, StudentCodeError, StudentProcess, StudentRaised
 
@@ -122,50 +123,38 @@ class StudentFunction:
 
     def __init__(self, process, name):
         self._process = process
-        self._sealed = None
-        self._seeds = None
+        self._watch = None
+        self._record = None
         self.__name__ = self.__qualname__ = name
 
     @contextlib.contextmanager
-    def recording_seeds(self):
-        """While the block runs, record the seeds each call passes to the course's build_mlp
-        and train in the child; yields the list of ``(function name, seed)``."""
-        self._seeds = []
+    def watching(self, factory, *params):
+        """While the block runs, each call runs inside the watch ``factory(function,
+        *params)`` in the student's process (see :mod:`mnist_course.sandbox.watch`); yields
+        the list that collects what the watch records, call after call."""
+        self._watch = {"name": watches.name_of(factory), "params": list(params)}
+        self._record = []
         try:
-            yield self._seeds
+            yield self._record
         finally:
-            self._seeds = None
-
-    @contextlib.contextmanager
-    def sealed_test_set(self, call):
-        """While the block runs, calls keep the test set out of the function's reach in the
-        child (see :meth:`StudentProcess.call_sealed`)."""
-        self._sealed = call
-        try:
-            yield
-        finally:
-            self._sealed = None
+            self._watch = self._record = None
 
     def __repr__(self):
         return f"<the student's function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
         try:
-            result, new_args, new_kwargs, seeds = self._process.exchange(
-                self.__name__,
-                args,
-                kwargs,
-                sealed_test_set=self._sealed,
-                record_seeds=self._seeds is not None,
+            result, new_args, new_kwargs, record = self._process.exchange(
+                self.__name__, args, kwargs, watch=self._watch
             )
         except StudentRaised as error:
-            if error.type_name == "CheckFailed":  # a check's failure (a seal) in the child
+            if error.type_name == "CheckFailed":  # a watch's failure (a seal) in the child
                 raise CheckFailed(error.message) from None
             raise _raised_type(error.type_name)(
                 self.__name__, error.type_name, error.message
             ) from None
-        if seeds is not None:
-            self._seeds.extend(seeds)
+        if self._record is not None and isinstance(record, list):
+            self._record.extend(tuple(item) if isinstance(item, list) else item for item in record)
         for before, after in [
             *zip(args, new_args, strict=False),
             *((kwargs[key], new_kwargs.get(key)) for key in kwargs),

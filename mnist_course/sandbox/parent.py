@@ -302,23 +302,6 @@ class StudentProcess:
         """
         return self._call(name, args, kwargs, arguments=False)
 
-    def call_sealed(self, name, call, /, *args, **kwargs):
-        """Like :meth:`call`, with the test set out of the function's reach while it runs
-        (exercise 7's ``sealed_test_set``, applied in the child; ``call`` names the call in
-        the message). The seal is advice for the student, not a defence: what the function
-        returns is judged here either way."""
-        return self._call(name, args, kwargs, arguments=False, sealed_test_set=str(call))
-
-    def call_recording_seeds(self, name, /, *args, **kwargs):
-        """Like :meth:`call`, and record the ``seed`` of each call the function makes to the
-        course's ``build_mlp`` and ``train`` (exercise 8's ``_seeds_passed``, in the child).
-        Returns ``(result, [(function name, seed), ...])``. The record is the child's word:
-        a check may use it to explain a failure, never to pass one."""
-        result, seeds = self._call(name, args, kwargs, arguments=False, record_seeds=True)
-        if not isinstance(seeds, list):
-            raise RefusedValue(f"{name}() sent back an unreadable record of its seeds")
-        return result, [tuple(item) for item in seeds if isinstance(item, tuple | list)]
-
     def call_with_arguments(self, name, /, *args, **kwargs):
         """Like :meth:`call`, but return ``(result, args, kwargs)`` after the call: each
         argument the call changed in place (a numpy array's contents, a list's or a dict's
@@ -326,30 +309,26 @@ class StudentProcess:
         argument the call did not change comes back as None, since the caller has it already."""
         return self._call(name, args, kwargs, arguments=True)
 
-    def exchange(self, name, args, kwargs, *, sealed_test_set=None, record_seeds=False):
-        """One call as a grading check makes it: returns ``(result, args, kwargs, seeds)``,
-        the arguments as :meth:`call_with_arguments` gives them, with the test set sealed
-        (``sealed_test_set`` names the call, see :meth:`call_sealed`) and the seeds recorded
-        (a list, see :meth:`call_recording_seeds`; None when not asked)."""
-        options = {}
-        if sealed_test_set is not None:
-            options["sealed_test_set"] = str(sealed_test_set)
-        if record_seeds:
-            options["record_seeds"] = True
+    def exchange(self, name, args, kwargs, *, watch=None):
+        """One call as a grading check makes it: returns ``(result, args, kwargs, record)``,
+        the arguments as :meth:`call_with_arguments` gives them. ``watch`` (``{"name": ...,
+        "params": [...]}``, see :mod:`mnist_course.sandbox.watch`) runs around the call in the
+        child; ``record`` is what it recorded (None without a watch)."""
+        options = {} if watch is None else {"watch": watch}
         answer = self._call(name, args, kwargs, arguments=True, **options)
-        seeds = None
-        if record_seeds:
-            answer, seeds = answer
-            if not isinstance(seeds, list):
-                raise RefusedValue(f"{name}() sent back an unreadable record of its seeds")
-            seeds = [tuple(item) for item in seeds if isinstance(item, tuple | list)]
+        record = None
+        if watch is not None:
+            try:
+                answer, record = answer
+            except (TypeError, ValueError):
+                raise RefusedValue(f"{name}() sent back its watch's record unreadably") from None
         try:
             result, new_args, new_kwargs = answer
         except (TypeError, ValueError):
             raise RefusedValue(f"{name}() sent back its arguments unreadably") from None
         if not isinstance(new_args, list) or not isinstance(new_kwargs, dict):
             raise RefusedValue(f"{name}() sent back its arguments unreadably")
-        return result, new_args, new_kwargs, seeds
+        return result, new_args, new_kwargs, record
 
     def run_cells(self, cells):
         """Run more cells after those run so far, in the same namespace (as a kernel would).
