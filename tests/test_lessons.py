@@ -56,6 +56,7 @@ CLAIMED_OUTPUTS = {
         "= 1688 steps per epoch",
         "the training loss fell in every epoch, and by less each time",
         "in epoch 1 the validation accuracy is above the training accuracy",
+        "it is really epoch 6",
         "largest difference in validation accuracy between the two: 0.0000",
     ],
     "06_testing_the_model": [
