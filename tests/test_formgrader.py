@@ -272,13 +272,14 @@ def test_a_written_answer_graded_in_formgrader_reaches_the_export_and_the_feedba
 def exporter(template, root):
     """nbconvert's HTMLExporter as Formgrader (``formgrade``) or the feedback (``feedback``)
     configures it, for the course folder ``root``."""
+    import nbgrader
     from nbconvert.exporters import HTMLExporter
-    from nbgrader.server_extensions.formgrader.handlers import template_path
     from traitlets.config import Config
 
+    templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
     config = Config()
     config.HTMLExporter.template_name = template
-    config.HTMLExporter.extra_template_basedirs = [template_path]
+    config.HTMLExporter.extra_template_basedirs = [str(templates)]
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.source_directory = "solutions"
     return HTMLExporter(config=config)
