@@ -58,6 +58,9 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "mnist_course.grading.preprocessors.ClearHiddenTestsAndTracebacks",
 ]
+# Formgrader's manual grading page shows each written answer's model answer and rubric (from
+# solutions/) right below the student's answer; the students' feedback does not
+c.HTMLExporter.preprocessors = ["mnist_course.grading.formgrade.ShowModelAnswer"]
 # nbgrader zip_collect: files downloaded from an LMS go in grading/downloaded/<exercise>/archive/,
 # named <student>_<exercise>.ipynb (loose or zipped)
 c.ZipCollectApp.downloaded_directory = "grading/downloaded"
