@@ -12,6 +12,7 @@ from ._quiet import silence_tensorflow
 silence_tensorflow()
 
 from .data import MnistDataError, export_csv, load_mnist, read_csv, read_idx, read_npz  # noqa: E402
+from .own_digits import load_own_digits, to_mnist_format  # noqa: E402
 from .preprocessing import (  # noqa: E402
     flatten,
     normalize,
@@ -49,6 +50,7 @@ __all__ = [
     "export_csv",
     "flatten",
     "load_mnist",
+    "load_own_digits",
     "normalize",
     "one_hot",
     "preprocess",
@@ -56,6 +58,7 @@ __all__ = [
     "read_idx",
     "read_npz",
     "split_labels",
+    "to_mnist_format",
     "wrong_labels",
     *_LAZY,
 ]
