@@ -10,6 +10,7 @@ silence_tensorflow()
 
 from ._errors import CourseError  # noqa: E402
 from .data import MnistDataError, export_csv, load_mnist, read_csv, read_idx, read_npz  # noqa: E402
+from .own_digits import load_own_digits, to_mnist_format  # noqa: E402
 from .preprocessing import (  # noqa: E402
     flatten,
     normalize,
@@ -48,6 +49,7 @@ __all__ = [
     "export_csv",
     "flatten",
     "load_mnist",
+    "load_own_digits",
     "normalize",
     "one_hot",
     "preprocess",
@@ -55,6 +57,7 @@ __all__ = [
     "read_idx",
     "read_npz",
     "split_labels",
+    "to_mnist_format",
     "wrong_labels",
     *_LAZY,
 ]

@@ -1,4 +1,4 @@
-"""The course's models: the dense network (MLP) and a small CNN for going further."""
+"""The course's models: the dense network (MLP) and a small convolutional network (CNN)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def build_cnn(*, input_shape=(28, 28, 1), num_classes=NUM_CLASSES, seed=None):
 
     Two Conv2D + MaxPooling blocks, a Dense layer of 128 relu units, dropout, then a softmax.
     The Dense layer, which Keras's example does not have, lets it pass 99% test accuracy in
-    3 epochs with a decaying learning rate (lesson 9). It takes images of shape
+    3 epochs with a decaying learning rate. It takes images of shape
     (28, 28, 1), so reshape the normalised (N, 784) vectors with ``x.reshape(-1, 28, 28, 1)``.
 
     Parameters
