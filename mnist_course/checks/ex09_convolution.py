@@ -616,8 +616,11 @@ def multiply_adds(model):
         kernels = [w for w in layer.weights if len(w.shape) >= 2]
         if not kernels:
             continue
-        shape = layer.output.shape if hasattr(layer, "output") else None
-        positions = math.prod(int(s) for s in shape[1:-1]) if shape is not None else 1
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):  # a layer used more than once has no one output
+            shape = (None, None)
+        positions = math.prod(int(s) for s in shape[1:-1] if s is not None)
         total += positions * sum(math.prod(int(s) for s in w.shape) for w in kernels)
     return total
 
@@ -719,6 +722,17 @@ def check_cnn(build_cnn, *, seed=0):
             expected="the same initial weights for the same seed, so that a grade repeats",
             returned="other weights",
             hint="call keras.utils.set_random_seed(seed) first, before building the layers",
+        )
+    other = _student_model(build_cnn, f"build_cnn(seed={seed + 1})", seed + 1)
+    if all(
+        np.array_equal(np.asarray(a), np.asarray(b))
+        for a, b in zip(model.get_weights(), other.get_weights(), strict=False)
+    ):
+        fail(
+            f"build_cnn(seed={seed + 1}) gave the same weights as {call}.",
+            expected="other initial weights for another seed",
+            returned="the same weights",
+            hint="seed with the argument: keras.utils.set_random_seed(seed)",
         )
 
 

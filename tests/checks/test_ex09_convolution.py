@@ -421,6 +421,11 @@ def test_check_cnn_names_a_flat_input_and_a_missing_seed(fails_with):
     message = fails_with(checks.check_cnn, _unseeded, match="other weights")
     assert "keras.utils.set_random_seed(seed)" in message
 
+    def fixed_seed(seed=0):
+        return checks.course_cnn(0)
+
+    fails_with(checks.check_cnn, fixed_seed, match="gave the same weights")
+
 
 def _unseeded(seed=0):
     import keras
@@ -636,9 +641,9 @@ def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistakes,
 def test_the_released_notebook_without_its_training_passes_every_other_check(tmp_path):
     """Every check but the accuracy's (the end-to-end grading test trains it)."""
     tests = {
-        cell.metadata["nbgrader"]["grade_id"]
-        for cell in notebook.load_notebook(solution_notebook(EXERCISE)).cells
-        if cell.metadata.get("nbgrader", {}).get("grade")
+        cell["metadata"]["nbgrader"]["grade_id"]
+        for cell in notebook.load_notebook(solution_notebook(EXERCISE))["cells"]
+        if cell["metadata"].get("nbgrader", {}).get("grade")
     }
     results = check_notebook(student_notebook(tmp_path), grade_ids=tests - {"test_cnn_accuracy"})
     outcomes = {g: r.outcome for g, r in results.items()}
