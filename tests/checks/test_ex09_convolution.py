@@ -265,29 +265,52 @@ def test_conv_params_mistakes_are_named(answer, named, fails_with):
     assert named in fails_with(checks.check_conv_params, answer, match="returned")
 
 
-def test_the_network_s_numbers_are_keras_s_own():
-    """Part B's answers are what Keras builds from the description (and the arithmetic of the
-    two layers Keras 3 cannot build: a layer without weight sharing and the Dense layer)."""
+def network_numbers():
+    """Part B's answers about the network in words, from Keras's own layers where Keras 3 has
+    them (the layer without weight sharing it has not: its count is the shared layer's per
+    position)."""
     import keras
 
+    first = keras.layers.Conv2D(10, 5, activation="relu")
+    pooled = keras.layers.MaxPooling2D(2)
+    flat = keras.layers.Flatten()
     keras.Sequential(
         [
             keras.Input((32, 32, 3)),
-            first := keras.layers.Conv2D(10, 5, activation="relu"),
-            pooled := keras.layers.MaxPooling2D(2),
+            first,
+            pooled,
             keras.layers.Conv2D(20, 3, strides=2, padding="same", activation="relu"),
-            flat := keras.layers.Flatten(),
+            flat,
         ]
     )
-    numbers = checks.course_network_numbers()
-    assert numbers["shape_after_pooling"] == tuple(pooled.output.shape[1:])
-    assert numbers["flatten_size"] == flat.output.shape[1]
-    outputs = math.prod(first.output.shape[1:])
     alone = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(10, 5)])
-    assert numbers["multiply_adds"] == checks.multiply_adds(alone)
-    assert numbers["unshared_params"] == 28 * 28 * first.count_params()
+    outputs = math.prod(first.output.shape[1:])
     dense = keras.Sequential([keras.Input((32 * 32 * 3,)), keras.layers.Dense(outputs)])
-    assert numbers["dense_params"] == dense.count_params()
+    positions = first.output.shape[1] * first.output.shape[2]
+    return {
+        "shape_after_pooling": tuple(pooled.output.shape[1:]),
+        "flatten_size": flat.output.shape[1],
+        "multiply_adds": checks.multiply_adds(alone),
+        "unshared_params": positions * first.count_params(),
+        "dense_params": dense.count_params(),
+    }
+
+
+def test_the_network_s_numbers_are_keras_s_own_and_each_passes_its_check():
+    numbers = network_numbers()
+    assert numbers["shape_after_pooling"] == (14, 14, 10)
+    assert numbers["multiply_adds"] == 28 * 28 * 10 * 5 * 5 * 3
+    for key in checks.NUMBER_QUESTIONS:
+        checks.check_network_number(network_numbers, key=key)
+    written_otherwise = {
+        "shape_after_pooling": [14, 14, 10],
+        "flatten_size": 980.0,
+        "multiply_adds": np.int64(588000),
+        "unshared_params": 595840,
+        "dense_params": 24092320,
+    }
+    for key in checks.NUMBER_QUESTIONS:
+        checks.check_network_number(lambda: written_otherwise, key=key)
 
 
 def test_each_wrong_network_number_is_named_with_its_hint(fails_with):
@@ -298,7 +321,9 @@ def test_each_wrong_network_number_is_named_with_its_hint(fails_with):
         "unshared_params": 760,
         "dense_params": 32 * 32 * 3 * 28 * 28 * 10,
     }
+    wrong["flatten_size_as_text"] = "980"
     for key, value in wrong.items():
+        key = key.removesuffix("_as_text")
         message = fails_with(
             checks.check_network_number, lambda k=key, v=value: {k: v}, key=key, match=repr(key)
         )
@@ -588,7 +613,7 @@ WRITTEN_MISTAKES = {
         "network_numbers",
         lambda answer: answer.replace("7 * 7 * 20", "14 * 14 * 20"),
         "test_network_flatten_size",
-        "ceil(14 / 2)",
+        "how many windows start along the pooled size",
     ),
     "the lesson's network, too big": (
         "build_cnn",
