@@ -733,6 +733,7 @@ ALTERNATIVES = {
 EX01, EX02 = "ex01_data", "ex02_model"
 EX06, EX07 = "ex03_gradient_descent", "ex07_overfitting"
 EX04B = "ex04_backpropagation"
+EX09 = "ex09_convolution"
 
 # One specific wrong answer per new exercise: (answer cell, body)
 WRONG = {
@@ -757,6 +758,21 @@ WRONG = {
         "    s = np.zeros_like(a)\n    for i in np.ndindex(a.shape):\n"
         "        a[i] += eps\n        s[i] = (loss(*arrays, x, y) - base) / eps\n"
         "        a[i] -= eps\n    slopes.append(s)\nreturn tuple(slopes)",
+    ),
+    "flipped_kernel": (
+        "conv2d",
+        "kh, kw, _, out_channels = kernel.shape\n"
+        "out = np.zeros((x.shape[0] - kh + 1, x.shape[1] - kw + 1, out_channels))\n"
+        "for i in range(out.shape[0]):\n    for j in range(out.shape[1]):\n"
+        "        window = x[i : i + kh, j : j + kw]\n"
+        "        out[i, j] = np.tensordot(window, kernel[::-1, ::-1], axes=3) + bias\n"
+        "return out",
+    ),
+    "cnn_without_convolution": (
+        "build_cnn",
+        "keras.utils.set_random_seed(seed)\nreturn keras.Sequential([keras.Input((28, 28, 1)), "
+        "keras.layers.Flatten(), keras.layers.Dense(24, activation='relu'), "
+        "keras.layers.Dense(10, activation='softmax')])",
     ),
 }
 
@@ -791,6 +807,13 @@ EXPECTED = {
     (EX04B, "untouched"): 0,
     (EX04B, "relu_mask_forgotten"): 10,
     (EX04B, "one_sided_difference"): 15,
+    # ex09_convolution: conv2d 5, output shape 2, parameters 1, five network numbers 1 each,
+    # the CNN 1, its accuracy 2; a flipped kernel loses conv2d's 5, a dense network the CNN's
+    # 1 and its accuracy's 2 (it is not trained: two of the four train a CNN)
+    (EX09, "full"): 16,
+    (EX09, "untouched"): 0,
+    (EX09, "flipped_kernel"): 11,
+    (EX09, "cnn_without_convolution"): 13,
 }
 
 
@@ -902,7 +925,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    for assignment in (EX01, EX02, EX06, EX07, EX04B):
+    for assignment in (EX01, EX02, EX06, EX07, EX04B, EX09):
         shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
         run_nbgrader(root, "generate_assignment", assignment)
         students = sorted(student for a, student in EXPECTED if a == assignment)
@@ -923,7 +946,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     # depends on what its process ran); ex01's students, graded already, are skipped
     graded = autograde(root, "all")
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    for assignment in (EX02, EX06, EX07, EX04B):
+    for assignment in (EX02, EX06, EX07, EX04B, EX09):
         assert f"{assignment}, full: graded" in graded.stdout
     assert graded.stdout.count(f"{EX01}, ") == len([key for key in EXPECTED if key[0] == EX01])
     assert graded.stdout.count(": skipped") == graded.stdout.count(f"{EX01}, ") - 1  # `renamed`
