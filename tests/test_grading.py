@@ -728,6 +728,13 @@ ALTERNATIVES = {
     'outputs = keras.layers.Dense(10, activation="softmax")(outputs)\n'
     "return keras.Model(inputs, outputs)",
     "count_parameters": "return build_mlp(hidden_units=hidden_units).count_params()",
+    "widest_hidden_layer": "import math\n\n"
+    "a, b, c = depth - 1, 795 + depth - 1, 10 - budget\n"
+    "if a == 0:\n    return (budget - 10) // b\n"
+    "return math.floor((-b + math.sqrt(b * b - 4 * a * c)) / (2 * a))",
+    "predicted_sigmoid_parameters": "PREDICTED_SIGMOID_PARAMETERS = 784 * 64 + 64 + 64 * 64 + 64 "
+    "+ 64 * 10 + 10",
+    "predicted_untrained_accuracy": "PREDICTED_UNTRAINED_ACCURACY = 1 / 10",
 }
 
 EX01, EX02 = "ex01_data", "ex02_model"
@@ -758,6 +765,15 @@ WRONG = {
         "        a[i] += eps\n        s[i] = (loss(*arrays, x, y) - base) / eps\n"
         "        a[i] -= eps\n    slopes.append(s)\nreturn tuple(slopes)",
     ),
+    "widest_without_output_layer": (
+        "widest_hidden_layer",
+        "width = 1\nwhile count_parameters((width + 1,) * depth) - 10 * (width + 2) <= budget:\n"
+        "    width += 1\nreturn width",
+    ),
+    "untrained_accuracy_too_high": (
+        "predicted_untrained_accuracy",
+        "PREDICTED_UNTRAINED_ACCURACY = 0.5",
+    ),
 }
 
 EXPECTED = {
@@ -771,9 +787,13 @@ EXPECTED = {
     (EX01, "infinite_loop"): 4,
     (EX01, "patched_checks"): 0,
     (EX01, "renamed"): 0,
-    (EX02, "full"): 5,
-    (EX02, "alternative"): 5,
+    # ex02: build_mlp 1, count_parameters 1, widest layer 2, two predictions 1 each; the
+    # widest layer counted without the output layer loses its 2, a prediction of 0.5 its 1
+    (EX02, "full"): 6,
+    (EX02, "alternative"): 6,
     (EX02, "untouched"): 0,
+    (EX02, "widest_without_output_layer"): 4,
+    (EX02, "untrained_accuracy_too_high"): 5,
     # ex03: softmax 2, cross-entropy 1, gradients 3, loop 2, accuracy 2; an overflowing
     # softmax loses its 2 only (the other checks never feed it large logits)
     (EX06, "full"): 10,
@@ -1126,7 +1146,7 @@ keras.Model.evaluate = lambda self, *args, **kwargs: [0.0, 1.0]
     ),
 }
 
-FULL_MARKS = {EX01: 6, EX02: 5}
+FULL_MARKS = {EX01: 6, EX02: 6}
 
 HARM_ONLY = {"reads_course", "network", "memory", "forks"}
 """Tricks that seek to read, send or harm, not to change a score: tried on a correct
