@@ -722,6 +722,9 @@ ALTERNATIVES = {
     "normalize": "return (x - 127.5) / 255",
     "one_hot": "rows = np.zeros((len(y), num_classes))\nrows[np.arange(len(y)), y] = 1\n"
     "return rows.astype(np.float32)",
+    "pixel_position": "return int(np.ravel_multi_index((row, column), (row + 1, width)))",
+    "predicted_unnormalised_accuracy": "PREDICTED_UNNORMALISED_ACCURACY = 0.7",
+    "predicted_permuted_accuracy": "PREDICTED_PERMUTED_ACCURACY = 0.88  # the same",
     "build_mlp": "inputs = keras.Input(shape=(784,))\noutputs = inputs\n"
     "for units in hidden_units:\n"
     "    outputs = keras.layers.Dense(units, activation=activation)(outputs)\n"
@@ -740,6 +743,7 @@ ALTERNATIVES = {
 EX01, EX02 = "ex01_data", "ex02_model"
 EX06, EX07 = "ex03_gradient_descent", "ex07_overfitting"
 EX04B = "ex04_backpropagation"
+EX05 = "ex05_training"
 
 # One specific wrong answer per new exercise: (answer cell, body)
 WRONG = {
@@ -770,6 +774,15 @@ WRONG = {
         "width = 1\nwhile count_parameters((width + 1,) * depth) - 10 * (width + 2) <= budget:\n"
         "    width += 1\nreturn width",
     ),
+    "pixel_position_transposed": ("pixel_position", "return column * width + row"),
+    "permuted_accuracy_too_low": (
+        "predicted_permuted_accuracy",
+        "PREDICTED_PERMUTED_ACCURACY = 0.3",
+    ),
+    "floored_updates": (
+        "weight_updates",
+        "return epochs * ((n - round(n * validation_split)) // batch_size)",
+    ),
     "untrained_accuracy_too_high": (
         "predicted_untrained_accuracy",
         "PREDICTED_UNTRAINED_ACCURACY = 0.5",
@@ -777,16 +790,19 @@ WRONG = {
 }
 
 EXPECTED = {
-    # (assignment, student): score; ex01 has 3 parts of 2 points, ex02 parts of 3 and 2
+    # (assignment, student): score; ex01: split_labels, normalize, one_hot, pixel_position and
+    # two predictions, 1 point each; a wrong normalize (or one that hangs) loses its 1
     (EX01, "full"): 6,
     (EX01, "alternative"): 6,
     (EX01, "untouched"): 0,
-    (EX01, "wrong_normalisation"): 4,
-    (EX01, "tampered"): 4,
-    (EX01, "deleted"): 4,
-    (EX01, "infinite_loop"): 4,
+    (EX01, "wrong_normalisation"): 5,
+    (EX01, "tampered"): 5,
+    (EX01, "deleted"): 5,
+    (EX01, "infinite_loop"): 5,
     (EX01, "patched_checks"): 0,
     (EX01, "renamed"): 0,
+    (EX01, "pixel_position_transposed"): 5,
+    (EX01, "permuted_accuracy_too_low"): 5,
     # ex02: build_mlp 1, count_parameters 1, widest layer 2, two predictions 1 each; the
     # widest layer counted without the output layer loses its 2, a prediction of 0.5 its 1
     (EX02, "full"): 6,
@@ -811,6 +827,11 @@ EXPECTED = {
     (EX04B, "untouched"): 0,
     (EX04B, "relu_mask_forgotten"): 10,
     (EX04B, "one_sided_difference"): 15,
+    # ex05: compile_model 1, train 1 (its test also trains the course's model to 0.84), weight
+    # updates 2, two predictions 1 each; rounding the batches down loses the 2
+    (EX05, "full"): 6,
+    (EX05, "untouched"): 0,
+    (EX05, "floored_updates"): 4,
 }
 
 
@@ -922,7 +943,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    for assignment in (EX01, EX02, EX06, EX07, EX04B):
+    for assignment in (EX01, EX02, EX06, EX07, EX04B, EX05):
         shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
         run_nbgrader(root, "generate_assignment", assignment)
         students = sorted(student for a, student in EXPECTED if a == assignment)
@@ -943,7 +964,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     # depends on what its process ran); ex01's students, graded already, are skipped
     graded = autograde(root, "all")
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    for assignment in (EX02, EX06, EX07, EX04B):
+    for assignment in (EX02, EX06, EX07, EX04B, EX05):
         assert f"{assignment}, full: graded" in graded.stdout
     assert graded.stdout.count(f"{EX01}, ") == len([key for key in EXPECTED if key[0] == EX01])
     assert graded.stdout.count(": skipped") == graded.stdout.count(f"{EX01}, ") - 1  # `renamed`
