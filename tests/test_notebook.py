@@ -46,7 +46,7 @@ def test_exercise_one_is_setup_then_answer_and_test_cells_and_the_students_own_c
     kinds = [notebook.cell_kind(cell) for cell in notebook.load_notebook(EX01)["cells"]]
     code = [kind for kind in kinds if kind not in (notebook.MARKDOWN,)]
     assert code[0] == notebook.SETUP
-    assert code.count(notebook.ANSWER) == code.count(notebook.TEST) == 3
+    assert code.count(notebook.ANSWER) == code.count(notebook.TEST) == 6
     assert notebook.OWN in code  # the cells that print shapes are the student's to change
 
 

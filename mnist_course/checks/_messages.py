@@ -287,9 +287,7 @@ def check_recorded(value, *, name, question, accepted, mistakes=(), hint):
             hint = why
             break
     spread = (
-        ""
-        if low == high
-        else f", within the spread of the course's runs (a band {high - low:.2g} wide)"
+        "" if low == high else f", within a band {high - low:.2g} wide set from the course's runs"
     )
     fail(
         f"{name} = {number:g} is not what the experiment gives.",
