@@ -239,8 +239,8 @@ def model_answers(notebook):
     Examples
     --------
     >>> answers = model_answers(load_notebook("solutions/ex01_data/ex01_data.ipynb"))
-    >>> sorted(answers)
-    ['normalize', 'one_hot', 'split_labels']
+    >>> sorted(answers)[:3]
+    ['normalize', 'one_hot', 'pixel_position']
     """
     answers = {}
     for cell in notebook["cells"]:
@@ -324,7 +324,7 @@ def read_notebook(path):
     Examples
     --------
     >>> code, tests, written = read_notebook("solutions/ex01_data/ex01_data.ipynb")
-    >>> [test.grade_id for test in tests]
+    >>> [test.grade_id for test in tests][:3]
     ['test_split_labels', 'test_normalize', 'test_one_hot']
     """
     code, tests, written = [], [], []

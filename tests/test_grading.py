@@ -722,18 +722,29 @@ ALTERNATIVES = {
     "normalize": "return (x - 127.5) / 255",
     "one_hot": "rows = np.zeros((len(y), num_classes))\nrows[np.arange(len(y)), y] = 1\n"
     "return rows.astype(np.float32)",
+    "pixel_position": "return int(np.ravel_multi_index((row, column), (row + 1, width)))",
+    "predicted_unnormalised_accuracy": "PREDICTED_UNNORMALISED_ACCURACY = 0.7",
+    "predicted_permuted_accuracy": "PREDICTED_PERMUTED_ACCURACY = 0.88  # the same",
     "build_mlp": "inputs = keras.Input(shape=(784,))\noutputs = inputs\n"
     "for units in hidden_units:\n"
     "    outputs = keras.layers.Dense(units, activation=activation)(outputs)\n"
     'outputs = keras.layers.Dense(10, activation="softmax")(outputs)\n'
     "return keras.Model(inputs, outputs)",
     "count_parameters": "return build_mlp(hidden_units=hidden_units).count_params()",
+    "widest_hidden_layer": "import math\n\n"
+    "a, b, c = depth - 1, 795 + depth - 1, 10 - budget\n"
+    "if a == 0:\n    return (budget - 10) // b\n"
+    "return math.floor((-b + math.sqrt(b * b - 4 * a * c)) / (2 * a))",
+    "predicted_sigmoid_parameters": "PREDICTED_SIGMOID_PARAMETERS = 784 * 64 + 64 + 64 * 64 + 64 "
+    "+ 64 * 10 + 10",
+    "predicted_untrained_accuracy": "PREDICTED_UNTRAINED_ACCURACY = 1 / 10",
 }
 
 EX01, EX02 = "ex01_data", "ex02_model"
 EX06, EX07 = "ex03_gradient_descent", "ex07_overfitting"
 EX04B = "ex04_backpropagation"
 EX09 = "ex09_convolution"
+EX05 = "ex05_training"
 
 # One specific wrong answer per new exercise: (answer cell, body)
 WRONG = {
@@ -774,22 +785,47 @@ WRONG = {
         "keras.layers.Flatten(), keras.layers.Dense(24, activation='relu'), "
         "keras.layers.Dense(10, activation='softmax')])",
     ),
+    "widest_without_output_layer": (
+        "widest_hidden_layer",
+        "width = 1\nwhile count_parameters((width + 1,) * depth) - 10 * (width + 2) <= budget:\n"
+        "    width += 1\nreturn width",
+    ),
+    "pixel_position_transposed": ("pixel_position", "return column * width + row"),
+    "permuted_accuracy_too_low": (
+        "predicted_permuted_accuracy",
+        "PREDICTED_PERMUTED_ACCURACY = 0.3",
+    ),
+    "floored_updates": (
+        "weight_updates",
+        "return epochs * ((n - round(n * validation_split)) // batch_size)",
+    ),
+    "untrained_accuracy_too_high": (
+        "predicted_untrained_accuracy",
+        "PREDICTED_UNTRAINED_ACCURACY = 0.5",
+    ),
 }
 
 EXPECTED = {
-    # (assignment, student): score; ex01 has 3 parts of 2 points, ex02 parts of 3 and 2
+    # (assignment, student): score; ex01: split_labels, normalize, one_hot, pixel_position and
+    # two predictions, 1 point each; a wrong normalize (or one that hangs) loses its 1
     (EX01, "full"): 6,
     (EX01, "alternative"): 6,
     (EX01, "untouched"): 0,
-    (EX01, "wrong_normalisation"): 4,
-    (EX01, "tampered"): 4,
-    (EX01, "deleted"): 4,
-    (EX01, "infinite_loop"): 4,
+    (EX01, "wrong_normalisation"): 5,
+    (EX01, "tampered"): 5,
+    (EX01, "deleted"): 5,
+    (EX01, "infinite_loop"): 5,
     (EX01, "patched_checks"): 0,
     (EX01, "renamed"): 0,
-    (EX02, "full"): 5,
-    (EX02, "alternative"): 5,
+    (EX01, "pixel_position_transposed"): 5,
+    (EX01, "permuted_accuracy_too_low"): 5,
+    # ex02: build_mlp 1, count_parameters 1, widest layer 2, two predictions 1 each; the
+    # widest layer counted without the output layer loses its 2, a prediction of 0.5 its 1
+    (EX02, "full"): 6,
+    (EX02, "alternative"): 6,
     (EX02, "untouched"): 0,
+    (EX02, "widest_without_output_layer"): 4,
+    (EX02, "untrained_accuracy_too_high"): 5,
     # ex03: softmax 2, cross-entropy 1, gradients 3, loop 2, accuracy 2; an overflowing
     # softmax loses its 2 only (the other checks never feed it large logits)
     (EX06, "full"): 10,
@@ -814,6 +850,11 @@ EXPECTED = {
     (EX09, "untouched"): 0,
     (EX09, "flipped_kernel"): 11,
     (EX09, "cnn_without_convolution"): 13,
+    # ex05: compile_model 1, train 1 (its test also trains the course's model to 0.84), weight
+    # updates 2, two predictions 1 each; rounding the batches down loses the 2
+    (EX05, "full"): 6,
+    (EX05, "untouched"): 0,
+    (EX05, "floored_updates"): 4,
 }
 
 
@@ -925,7 +966,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    for assignment in (EX01, EX02, EX06, EX07, EX04B, EX09):
+    for assignment in (EX01, EX02, EX06, EX07, EX04B, EX09, EX05):
         shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
         run_nbgrader(root, "generate_assignment", assignment)
         students = sorted(student for a, student in EXPECTED if a == assignment)
@@ -946,7 +987,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     # depends on what its process ran); ex01's students, graded already, are skipped
     graded = autograde(root, "all")
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    for assignment in (EX02, EX06, EX07, EX04B, EX09):
+    for assignment in (EX02, EX06, EX07, EX04B, EX09, EX05):
         assert f"{assignment}, full: graded" in graded.stdout
     assert graded.stdout.count(f"{EX01}, ") == len([key for key in EXPECTED if key[0] == EX01])
     assert graded.stdout.count(": skipped") == graded.stdout.count(f"{EX01}, ") - 1  # `renamed`
@@ -1149,7 +1190,7 @@ keras.Model.evaluate = lambda self, *args, **kwargs: [0.0, 1.0]
     ),
 }
 
-FULL_MARKS = {EX01: 6, EX02: 5}
+FULL_MARKS = {EX01: 6, EX02: 6}
 
 HARM_ONLY = {"reads_course", "network", "memory", "forks"}
 """Tricks that seek to read, send or harm, not to change a score: tried on a correct

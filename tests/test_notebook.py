@@ -46,7 +46,7 @@ def test_exercise_one_is_setup_then_answer_and_test_cells_and_the_students_own_c
     kinds = [notebook.cell_kind(cell) for cell in notebook.load_notebook(EX01)["cells"]]
     code = [kind for kind in kinds if kind not in (notebook.MARKDOWN,)]
     assert code[0] == notebook.SETUP
-    assert code.count(notebook.ANSWER) == code.count(notebook.TEST) == 3
+    assert code.count(notebook.ANSWER) == code.count(notebook.TEST) == 6
     assert notebook.OWN in code  # the cells that print shapes are the student's to change
 
 
@@ -85,11 +85,17 @@ def test_read_notebook_separates_setup_answers_tests_and_written_answers():
         "answer cell split_labels",
         "answer cell normalize",
         "answer cell one_hot",
+        "answer cell pixel_position",
+        "answer cell predicted_unnormalised_accuracy",
+        "answer cell predicted_permuted_accuracy",
     ]
     assert [(t.grade_id, t.points) for t in tests] == [
-        ("test_split_labels", 2),
-        ("test_normalize", 2),
-        ("test_one_hot", 2),
+        ("test_split_labels", 1),
+        ("test_normalize", 1),
+        ("test_one_hot", 1),
+        ("test_pixel_position", 1),
+        ("test_predicted_unnormalised_accuracy", 1),
+        ("test_predicted_permuted_accuracy", 1),
     ]
     assert tests[1].description == "Check that normalize scales grey levels 0..255 to [-0.5, 0.5]"
     assert written == []

@@ -65,6 +65,9 @@ def test_the_correct_answers_pass():
         "test_split_labels": "passed",
         "test_normalize": "passed",
         "test_one_hot": "passed",
+        "test_pixel_position": "passed",
+        "test_predicted_unnormalised_accuracy": "passed",
+        "test_predicted_permuted_accuracy": "passed",
     }
 
 
@@ -198,7 +201,14 @@ def test_a_visible_check_decides_as_the_grader_does(tmp_path):
     }
     checked = {grade_id: r.passed for grade_id, r in selfcheck.check_notebook(path).items()}
     assert checked == graded
-    assert graded == {"test_split_labels": False, "test_normalize": False, "test_one_hot": True}
+    assert graded == {
+        "test_split_labels": False,
+        "test_normalize": False,
+        "test_one_hot": True,
+        "test_pixel_position": True,
+        "test_predicted_unnormalised_accuracy": True,
+        "test_predicted_permuted_accuracy": True,
+    }
 
 
 def test_a_patch_in_the_students_process_cannot_make_a_wrong_answer_pass(tmp_path):
@@ -257,7 +267,7 @@ def test_pytest_exercises_shows_the_message_not_a_traceback(tmp_path):
     notebook_with_answer(folder, "normalize", source)
     code, output = run_pytest(["exercises", "-p", "no:cacheprovider"], cwd=tmp_path)
     assert code == 1
-    assert "1 failed, 2 passed" in output
+    assert "1 failed, 5 passed" in output
     assert "FAILED exercises/ex01_data/ex01_data.ipynb::test_normalize" in output
     assert "  hint: values are in [0, 1]; the course normalises to [-0.5, 0.5]" in output
     assert "Traceback" not in output and "mnist_course/selfcheck" not in output

@@ -215,3 +215,83 @@ def as_array(value, call, what):
             hint="return a numpy array (np.asarray(...) converts lists)",
         )
     return array
+
+
+def recorded_number(value, name, question):
+    """The number a student recorded as ``NAME = ...`` in a prediction cell, as a float.
+
+    ``None``, what the released cell holds, raises ``NotImplementedError`` (the self-check
+    then says "not implemented yet"); a value that is not one real number fails, saying so.
+
+    Examples
+    --------
+    >>> recorded_number(np.float32(2.5), "PREDICTED_LOSS", "the loss")
+    2.5
+    >>> recorded_number("2.5", "PREDICTED_LOSS", "the loss")
+    Traceback (most recent call last):
+    ...
+    mnist_course.checks._state.CheckFailed: PREDICTED_LOSS is not a number.
+      expected: a number: the loss
+      returned: '2.5'
+      hint: write the number itself, without quotes: PREDICTED_LOSS = 2.5
+    """
+    if value is None:
+        raise NotImplementedError(
+            f"{name} is still None: write your prediction ({question}) in its cell"
+        )
+    array = np.asarray(value) if not isinstance(value, bool | str) else None
+    if array is None or array.shape != () or array.dtype.kind not in "iuf":
+        hint = f"write one number, e.g. {name} = 0.5"
+        if isinstance(value, str):
+            hint = f"write the number itself, without quotes: {name} = {value.strip()}"
+        fail(
+            f"{name} is not a number.",
+            expected=f"a number: {question}",
+            returned=describe(value),
+            hint=hint,
+        )
+    number = float(array)
+    if not np.isfinite(number):
+        fail(
+            f"{name} is {number}.",
+            expected=f"a finite number: {question}",
+            returned=f"{number}",
+            hint="write the number you expect the experiment to give",
+        )
+    return number
+
+
+def check_recorded(value, *, name, question, accepted, mistakes=(), hint):
+    """Check a prediction the student recorded as ``NAME = ...`` against the course's runs.
+
+    Parameters
+    ----------
+    value : the student's value
+    name : str, the variable's name
+    question : str, what the number is, as the exercise asks it
+    accepted : (float, float), the interval of right answers (from the course's runs)
+    mistakes : sequence of (float, float, str), intervals of wrong answers with what each
+        shows; the first that holds the value gives the hint
+    hint : str, the hint for any other wrong value
+
+    Examples
+    --------
+    >>> check_recorded(2.3, name="LOSS", question="the loss", accepted=(2.2, 2.6), hint="")
+    """
+    number = recorded_number(value, name, question)
+    low, high = accepted
+    if low <= number <= high:
+        return
+    for mistake_low, mistake_high, why in mistakes:
+        if mistake_low <= number <= mistake_high:
+            hint = why
+            break
+    spread = (
+        "" if low == high else f", within a band {high - low:.2g} wide set from the course's runs"
+    )
+    fail(
+        f"{name} = {number:g} is not what the experiment gives.",
+        expected=f"{question}{spread}; the cells after this one run the experiment",
+        returned=f"{number:g}",
+        hint=hint,
+    )

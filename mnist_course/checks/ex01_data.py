@@ -1,4 +1,6 @@
-"""Checks of exercise 1, preparing the data: split_labels, normalize, one_hot."""
+"""Checks of exercise 1, preparing the data: split_labels, normalize, one_hot, where a pixel
+lands when an image is flattened (derived), and two predictions (the accuracy on test images
+left unnormalised, and after the pixels of every image are put in one other order)."""
 
 from __future__ import annotations
 
@@ -6,10 +8,38 @@ import numpy as np
 
 from ..data import NUM_CLASSES, NUM_PIXELS
 from ._inputs import mnist_images, mnist_labels, mnist_rows  # noqa: F401 (hidden tests use them)
-from ._messages import as_array, describe, fail, quiet
+from ._messages import as_array, check_recorded, describe, fail, quiet
 
 USES_KERAS = False
 """These checks need no Keras (grading does not import it ahead for them)."""
+
+NORMALISED_ACCURACY = (0.8588, 0.8945)
+"""The test accuracy of the course's network trained as exercise 1's Part E trains it
+(``mnist_course.build_mlp(seed=seed)``, ``compile_model``, ``train`` on the first 10,000
+training images for one epoch, seed ``seed``), lowest and highest over seeds 0 to 9. Measured
+with the three runs below, one process, each seed::
+
+    seed          0      1      2      3      4      5      6      7      8      9
+    normalised    0.8700 0.8845 0.8882 0.8806 0.8717 0.8724 0.8902 0.8945 0.8676 0.8588
+    unnormalised  0.6406 0.7576 0.6762 0.7462 0.7509 0.7344 0.7543 0.7982 0.6861 0.6555
+    permuted      0.8677 0.8783 0.8847 0.8871 0.8697 0.8784 0.8924 0.8882 0.8663 0.8570
+
+``unnormalised``: the same trained network tested on the grey levels 0..255 as float32
+(flattened, not normalised): mean 0.7200, standard deviation 0.0517. ``permuted``: a network
+trained and tested with the 784 pixels of every image in one other order
+(``numpy.random.default_rng(seed + 100).permutation(784)``): mean 0.8770; its difference from
+``normalised`` lies between -0.0063 and +0.0065 (standard deviation 0.0045).
+"""
+
+UNNORMALISED_ACCURACY = (0.3, 0.85)
+"""The predictions of the accuracy on unnormalised test images that pass: far above chance
+(0.1) and clearly below the normalised accuracy. The runs (table above) give 0.64 to 0.80,
+a spread too wide for a tighter band: the question is what kind of harm the mistake does."""
+
+PERMUTED_ACCURACY = (0.84, 0.91)
+"""The predictions of the permuted network's accuracy that pass: the normalised network's
+accuracy, which the notebook prints before the question (0.8588 to 0.8945 over the seeds
+above), with a margin of about 0.015 either side."""
 
 
 def _sample_rows():
@@ -205,3 +235,155 @@ def check_one_hot(one_hot, *, y=None, num_classes=NUM_CLASSES):
             returned=f"{np.asarray(result[row]).tolist()}",
             hint="each row is all 0 except a 1 in the column of its label: np.eye(num_classes)[y]",
         )
+
+
+@quiet
+def check_pixel_position(pixel_position, *, width=28, pixels=None):
+    """Check ``pixel_position(row, column, width=...)``: where the pixel at ``(row, column)``
+    of an image ``width`` pixels wide lands in the image flattened row by row.
+
+    ``pixels`` are the ``(row, column)`` pairs tried (by default corners, edges and a middle
+    pixel of a 28-pixel-wide image). Any whole number passes (int, numpy integer, whole float).
+
+    Examples
+    --------
+    >>> check_pixel_position(lambda row, column, width=28: row * width + column)
+    >>> check_pixel_position(lambda row, column, width=28: row * width + column, width=20,
+    ...     pixels=[(0, 19), (3, 7), (11, 0)])
+    """
+    if pixels is None:
+        pixels = [(0, 0), (0, 1), (1, 0), (0, width - 1), (1, 1), (13, 14), (width - 1, 5)]
+    results = []
+    for row, column in pixels:
+        call = f"pixel_position({row}, {column}, width={width})"
+        result = pixel_position(row, column, width=width)
+        if isinstance(result, bool) or not isinstance(
+            result, int | float | np.integer | np.floating
+        ):
+            fail(
+                f"{call} did not return a number.",
+                expected=f"an int: the position of the pixel at row {row}, column {column}",
+                returned=describe(result),
+                hint="return the position as one whole number",
+            )
+        results.append(result)
+    wrong = [
+        (row, column, result)
+        for (row, column), result in zip(pixels, results, strict=True)
+        if result != row * width + column
+    ]
+    if not wrong:
+        return
+    hint = (
+        "flattening puts the image's rows one after another: every row before this one "
+        "comes first, then the pixels before this one in its row"
+    )
+    mistakes = [
+        (
+            lambda row, column: column * width + row,
+            "row and column are swapped: a whole row of width pixels comes before the next",
+        ),
+        (
+            lambda row, column: row * 28 + column,
+            f"the image is width = {width} pixels wide here: use the argument, not 28",
+        ),
+        (
+            lambda row, column: row * width + column + 1,
+            "positions count from 0, as numpy does: pixel (0, 0) is at position 0",
+        ),
+        (
+            lambda row, column: row * (width - 1) + column,
+            "count the rows before this one: there are `row` of them, width pixels each",
+        ),
+        (
+            lambda row, column: (row - 1) * width + column,
+            "count the rows before this one: there are `row` of them, width pixels each",
+        ),
+    ]
+    for position, why in mistakes:
+        if all(
+            result == position(row, column)
+            for (row, column), result in zip(pixels, results, strict=True)
+        ):
+            hint = why
+            break
+    row, column, result = wrong[0]
+    fail(
+        f"pixel_position({row}, {column}, width={width}) returned {result}.",
+        expected=f"{row * width + column}: the position in the flat vector of the pixel at row "
+        f"{row}, column {column}",
+        returned=f"{result}",
+        hint=hint,
+    )
+
+
+@quiet
+def check_unnormalised_accuracy(value):
+    """Check the prediction ``PREDICTED_UNNORMALISED_ACCURACY`` against
+    :data:`UNNORMALISED_ACCURACY`.
+
+    Examples
+    --------
+    >>> check_unnormalised_accuracy(0.6)
+    """
+    check_recorded(
+        value,
+        name="PREDICTED_UNNORMALISED_ACCURACY",
+        question="the test accuracy of the trained network on test images left as grey "
+        "levels 0..255, a fraction between 0 and 1",
+        accepted=UNNORMALISED_ACCURACY,
+        mistakes=[
+            (1.5, 100, "write the accuracy as a fraction between 0 and 1, not a percentage"),
+            (
+                0,
+                UNNORMALISED_ACCURACY[0],
+                "about as good as guessing? The images are the same, only scaled and shifted: "
+                "255 * (x + 0.5). Scaling every input of a relu network with small biases "
+                "scales its scores before the softmax and leaves their order, the answer, "
+                "nearly as it was; "
+                "what does the shift do?",
+            ),
+            (
+                UNNORMALISED_ACCURACY[1],
+                1,
+                "as good as on normalised images? Every input is also shifted by 0.5 before the "
+                "scaling: that moves each first-layer unit's sum by 0.5 times the sum of its "
+                "weights, an offset the network never saw in training",
+            ),
+        ],
+        hint="write a fraction between 0 and 1",
+    )
+
+
+@quiet
+def check_permuted_accuracy(value):
+    """Check the prediction ``PREDICTED_PERMUTED_ACCURACY`` against :data:`PERMUTED_ACCURACY`.
+
+    Examples
+    --------
+    >>> check_permuted_accuracy(0.87)
+    """
+    check_recorded(
+        value,
+        name="PREDICTED_PERMUTED_ACCURACY",
+        question="the test accuracy of the network trained and tested with every image's "
+        "pixels in one other order, a fraction between 0 and 1",
+        accepted=PERMUTED_ACCURACY,
+        mistakes=[
+            (1.5, 100, "write the accuracy as a fraction between 0 and 1, not a percentage"),
+            (
+                0,
+                PERMUTED_ACCURACY[0],
+                "lower than with the pixels in order? A Dense layer takes all 784 inputs at "
+                "once and is never told which pixels are neighbours: one order for every image "
+                "only renames its inputs",
+            ),
+            (
+                PERMUTED_ACCURACY[1],
+                1,
+                "higher than with the pixels in order? The images hold the same information "
+                "in another order, nothing more",
+            ),
+        ],
+        hint="write a fraction between 0 and 1",
+    )

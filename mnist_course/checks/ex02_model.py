@@ -1,11 +1,34 @@
-"""Checks of exercise 2, building the model: build_mlp, count_parameters."""
+"""Checks of exercise 2, building the model: build_mlp, count_parameters, the widest hidden
+layer within a budget (derived), and two predictions (the parameters of a sigmoid network, the
+test accuracy of an untrained one)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..data import NUM_CLASSES, NUM_PIXELS
-from ._messages import describe, fail, quiet
+from ._messages import check_recorded, describe, fail, quiet
+
+UNTRAINED_ACCURACY = (0.04, 0.16)
+"""The predictions of the untrained network's test accuracy that pass: chance, 1 in 10, and
+every accuracy the course's untrained networks reach, with a margin of about 0.015.
+
+``mnist_course.build_mlp(seed=seed)``, not trained, on the 10,000 test images::
+
+    seed      0      1      2      3      4      5      6      7      8      9
+    accuracy  0.0758 0.1043 0.0523 0.0877 0.0866 0.1118 0.0715 0.0985 0.1072 0.0901
+    seed      10     11     12     13     14     15     16     17     18     19
+    accuracy  0.1173 0.1138 0.1371 0.1087 0.0878 0.1129 0.0871 0.1432 0.1024 0.1256
+    seed      20     21     22     23     24     25     26     27     28     29
+    accuracy  0.0750 0.0935 0.0945 0.1045 0.0818 0.0962 0.1178 0.0791 0.0878 0.1008
+
+    mean 0.0984, standard deviation 0.0196, lowest 0.0523 (seed 2), highest 0.1432 (seed 17)
+"""
+
+
+def _parameters(hidden_units, *, inputs=NUM_PIXELS, classes=NUM_CLASSES, biases=True):
+    sizes = (inputs, *hidden_units, classes)
+    return sum((a + biases) * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
 def _activation_name(activation):
@@ -151,4 +174,175 @@ def check_count_parameters(count_parameters, *, hidden_units=(64, 64)):
         expected=f"{expected} ({weights} weights + {biases} biases)",
         returned=f"{result}",
         hint=hint,
+    )
+
+
+def _widest(budget, depth, count):
+    """The largest H >= 1 whose network of ``depth`` layers of H units ``count``s at most
+    ``budget`` parameters (0 if none does)."""
+    low, high = 0, 1
+    while count((high,) * depth) <= budget:
+        low, high = high, 2 * high
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if count((middle,) * depth) <= budget else (low, middle)
+    return low
+
+
+WIDEST_MISTAKES = (
+    (
+        lambda units: _parameters(units, biases=False),
+        "that is the width if the layers had no biases: each unit has one bias too",
+    ),
+    (
+        lambda units: _parameters(units[:-1], classes=units[-1]),
+        "that is the width without the output layer: Dense(10) after the last hidden layer "
+        "has parameters too",
+    ),
+    (
+        lambda units: (NUM_PIXELS + 1) * units[0],
+        "that counts the first layer only: every hidden layer, and the output layer, count",
+    ),
+)
+"""Ways to count wrong, each with what it shows when an answer is the widest layer it gives."""
+
+
+@quiet
+def check_widest_hidden_layer(widest_hidden_layer, *, budget=55050, depth=2):
+    """Check ``widest_hidden_layer(budget, depth=...)``: the largest number of units H such that
+    ``build_mlp(hidden_units=(H,) * depth)`` has at most ``budget`` parameters.
+
+    Examples
+    --------
+    >>> check_widest_hidden_layer(lambda budget, depth=2: max(
+    ...     h for h in range(1, 2000)
+    ...     if 785 * h + (depth - 1) * (h + 1) * h + 10 * (h + 1) <= budget))
+    """
+    call = f"widest_hidden_layer({budget}, depth={depth})"
+    result = widest_hidden_layer(budget, depth=depth)
+    expected = _widest(budget, depth, _parameters)
+    if isinstance(result, bool) or not isinstance(result, int | np.integer | float | np.floating):
+        fail(
+            f"{call} did not return a whole number.",
+            expected=f"an int: the largest number of units per hidden layer within {budget:,} "
+            "parameters",
+            returned=describe(result),
+            hint="return the number of units, e.g. `return units`",
+        )
+    if result == expected:
+        return
+    if result != int(result):
+        fail(
+            f"{call} returned {result}, not a whole number.",
+            expected="a whole number of units",
+            returned=f"{result}",
+            hint="a layer has a whole number of units: round down to the largest H that fits "
+            "the budget",
+        )
+    units = int(result)
+    shown = f"({units},)" if depth == 1 else f"({units},) * {depth}"
+    if units < 1:
+        fail(
+            f"{call} returned {units}.",
+            expected="at least 1 unit (the budget here pays for more)",
+            returned=f"{units}",
+            hint="count the parameters of hidden_units=(H,) * depth for growing H",
+        )
+    found = _parameters((units,) * depth)
+    if found > budget:
+        summary = f"{call} returned {units}: hidden_units={shown} has {found:,} parameters, "
+        summary += f"more than {budget:,}."
+    else:
+        wider = _parameters((units + 1,) * depth)
+        summary = f"{call} returned {units}, but {units + 1} units per layer also fit: "
+        summary += f"{wider:,} parameters, at most {budget:,}."
+    hint = "count each layer's (inputs + 1) * units, the output layer's too, and add them up"
+    depths = [other for other in (1, 2) if other != depth]
+    counted = [
+        (lambda b, count=count: _widest(b, depth, count), why) for count, why in WIDEST_MISTAKES
+    ]
+    counted += [
+        (
+            lambda b, other=other: _widest(b, other, _parameters),
+            f"that is the width for {other} hidden layer{'s' * (other > 1)}: use depth={depth}, "
+            "the argument",
+        )
+        for other in depths
+    ]
+    counted += [
+        (lambda b: expected + 1, "one unit too many: return the largest H that still fits"),
+        (lambda b: expected - 1, "one unit too few: the budget pays for one more unit per layer"),
+    ]
+    for widest, why in counted:
+        if units == widest(budget):
+            hint = why
+            break
+    fail(
+        summary,
+        expected=f"the largest H such that build_mlp(hidden_units=(H,) * {depth}) has at most "
+        f"{budget:,} parameters",
+        returned=f"{units}",
+        hint=hint,
+    )
+
+
+@quiet
+def check_sigmoid_parameters(value):
+    """Check the prediction ``PREDICTED_SIGMOID_PARAMETERS``: the parameters of
+    ``build_mlp(activation="sigmoid")``, exactly.
+
+    Examples
+    --------
+    >>> check_sigmoid_parameters(55050)
+    """
+    expected = _parameters((64, 64))
+    check_recorded(
+        value,
+        name="PREDICTED_SIGMOID_PARAMETERS",
+        question="the number of parameters of build_mlp(activation='sigmoid'), exactly",
+        accepted=(expected, expected),
+        mistakes=[
+            (
+                expected + 1,
+                np.inf,
+                "more parameters than with relu? An activation is a fixed function applied to "
+                "each unit's sum: what would it have to learn?",
+            ),
+        ],
+        hint="an activation is a fixed function applied to each unit's sum: think about what "
+        "changes in the Dense layers when only the activation changes",
+    )
+
+
+@quiet
+def check_untrained_accuracy(value):
+    """Check the prediction ``PREDICTED_UNTRAINED_ACCURACY``: the test accuracy of the course's
+    network before any training, within :data:`UNTRAINED_ACCURACY`.
+
+    Examples
+    --------
+    >>> check_untrained_accuracy(0.1)
+    """
+    check_recorded(
+        value,
+        name="PREDICTED_UNTRAINED_ACCURACY",
+        question="the test accuracy of build_mlp()'s network before training, a fraction "
+        "between 0 and 1",
+        accepted=UNTRAINED_ACCURACY,
+        mistakes=[
+            (1.5, 100, "write the accuracy as a fraction between 0 and 1, not a percentage"),
+            (
+                0,
+                0.01,
+                "an accuracy of 0 would mean the network avoids the true digit on purpose: "
+                "how often is an answer that knows nothing about the image right?",
+            ),
+            (
+                UNTRAINED_ACCURACY[1],
+                1,
+                "the untrained network's weights are random: it has learned nothing about "
+                "digits yet, so how often is its answer right by chance alone?",
+            ),
+        ],
+        hint="how often is an answer that knows nothing about the image right, with 10 digits?",
     )

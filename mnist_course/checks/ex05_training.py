@@ -1,5 +1,6 @@
-"""Checks of exercise 5, compiling and training: compile_model, train, and the test accuracy
-that the two reach together."""
+"""Checks of exercise 5, compiling and training: compile_model, train (and the test accuracy
+that the two reach together), the number of weight updates fit makes (derived), and two
+predictions (the untrained network's loss, the accuracy after training on shuffled labels)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 
 from ..data import NUM_CLASSES, NUM_PIXELS
 from ._inputs import train_subset
-from ._messages import blame, describe, fail, quiet
+from ._messages import blame, check_recorded, describe, fail, quiet
 from ._reference import (
     deterministic,
     eager_loss,
@@ -36,6 +37,39 @@ The same seed gives the same accuracy in a new process (seeds 0 and 3 rechecked)
 
 REFERENCE_ACCURACY_RANGE = (0.8588, 0.8945)
 """The lowest and highest test accuracy of the reference over the 10 seeds above."""
+
+UNTRAINED_LOSS = (2.2, 2.6)
+"""The predictions of the untrained network's test loss that pass: ln 10 = 2.303, the loss of
+an answer that gives every digit 1/10, and every loss the course's untrained networks have,
+with a margin of about 0.1 (two standard deviations).
+
+``mnist_course.build_mlp(seed=seed)``, compiled, not trained, on the 10,000 test images::
+
+    seed  0      1      2      3      4      5      6      7      8      9
+    loss  2.4748 2.4497 2.3697 2.4149 2.3810 2.4115 2.4061 2.3975 2.3726 2.4197
+    seed  10     11     12     13     14     15     16     17     18     19
+    loss  2.4495 2.3367 2.3329 2.3140 2.3154 2.3850 2.3270 2.3898 2.4529 2.2950
+    seed  20     21     22     23     24     25     26     27     28     29
+    loss  2.3861 2.3713 2.3807 2.4538 2.3801 2.3564 2.3599 2.3619 2.3970 2.4505
+
+    mean 2.3865, standard deviation 0.0465, lowest 2.2950 (seed 19), highest 2.4748 (seed 0)
+"""
+
+SHUFFLED_ACCURACY = (0.02, 0.2)
+"""The predictions of the test accuracy after training on shuffled labels that pass: chance,
+1 in 10, and every accuracy the course's runs reach, with a margin of about two standard
+deviations.
+
+The course's network (``build_mlp(seed=seed)``, ``compile_model``, ``train(..., epochs=1,
+seed=seed)``) trained on the first 10,000 training images with their labels in the order of
+``numpy.random.default_rng(seed + 200).permutation(10000)``, tested on the 10,000 test images
+with their true labels::
+
+    seed      0      1      2      3      4      5      6      7      8      9
+    accuracy  0.0649 0.1135 0.1208 0.1025 0.1323 0.1364 0.1138 0.0563 0.0723 0.0689
+
+    mean 0.0982, standard deviation 0.0299, lowest 0.0563 (seed 7), highest 0.1364 (seed 5)
+"""
 
 
 @quiet
@@ -251,3 +285,169 @@ def _compiled_by(compile_model):
         return result
 
     return compiled
+
+
+def _updates(n, batch_size, epochs, validation_split, *, rounding=np.ceil, validation=False):
+    """The weight updates of ``fit``: ``epochs`` times the batches of the images it trains on
+    (Keras keeps the last ``validation_split`` of them apart, ``floor(n * (1 - split))`` first)."""
+    trained = int(np.floor(n * (1 - validation_split)))
+    batches = int(rounding(trained / batch_size))
+    if validation:
+        batches += int(np.ceil((n - trained) / batch_size))
+    return epochs * batches
+
+
+def _trained_sizes(n, validation_split):
+    """The sizes of the training part a correct answer may compute (they differ, if at all,
+    by one image through floating-point rounding)."""
+    return {
+        int(np.floor(n * (1 - validation_split))),
+        round(n * (1 - validation_split)),
+        n - int(np.ceil(n * validation_split)),
+        n - round(n * validation_split),
+    }
+
+
+@quiet
+def check_weight_updates(weight_updates, *, n=60000, batch_size=32, epochs=1, validation_split=0.0):
+    """Check ``weight_updates(n, batch_size=..., epochs=..., validation_split=...)``: how many
+    times ``model.fit`` updates the weights.
+
+    Examples
+    --------
+    >>> import math
+    >>> check_weight_updates(lambda n, batch_size=32, epochs=1, validation_split=0.0:
+    ...     epochs * math.ceil(math.floor(n * (1 - validation_split)) / batch_size))
+    """
+    call = (
+        f"weight_updates({n}, batch_size={batch_size}, epochs={epochs}, "
+        f"validation_split={validation_split})"
+    )
+    result = weight_updates(
+        n, batch_size=batch_size, epochs=epochs, validation_split=validation_split
+    )
+    if isinstance(result, bool) or not isinstance(result, int | float | np.integer | np.floating):
+        fail(
+            f"{call} did not return a number.",
+            expected="an int: how many times fit updates the weights",
+            returned=describe(result),
+            hint="return one whole number",
+        )
+    expected = _updates(n, batch_size, epochs, validation_split)
+    accepted = {
+        epochs * int(np.ceil(trained / batch_size))
+        for trained in _trained_sizes(n, validation_split)
+    }
+    if result in accepted:
+        return
+    trained = int(np.floor(n * (1 - validation_split)))
+    hint = (
+        "fit takes one step per batch of the images it trains on, in every epoch: "
+        "count the batches of one epoch, then the epochs"
+    )
+    mistakes = [
+        (
+            _updates(n, batch_size, epochs, validation_split, rounding=np.floor),
+            f"{trained} images make {trained / batch_size:g} batches of {batch_size}: the last, "
+            "smaller batch is a step too (round up)",
+        ),
+        (
+            _updates(n, batch_size, epochs, 0.0),
+            f"validation_split={validation_split} keeps the last part of the images apart: fit "
+            "never trains on them",
+        ),
+        (
+            _updates(n, batch_size, epochs, validation_split, validation=True),
+            "the validation images are only evaluated after each epoch: they take no steps",
+        ),
+        (
+            _updates(n, batch_size, 1, validation_split),
+            f"that is one epoch: fit goes through the images epochs={epochs} times",
+        ),
+        (epochs * trained, "one step per batch of batch_size images, not one per image"),
+        (
+            epochs * trained / batch_size,
+            "a number of batches is whole: the last, smaller batch is a step too (round up)",
+        ),
+    ]
+    for value, why in mistakes:
+        if value != expected and np.isclose(result, value, rtol=0, atol=1e-6):
+            hint = why
+            break
+    fail(
+        f"{call} returned {result:g}.",
+        expected=f"the number of weight updates fit makes: one per batch, in each of the "
+        f"{epochs} epoch(s)",
+        returned=f"{result:g}",
+        hint=hint,
+    )
+
+
+@quiet
+def check_untrained_loss(value):
+    """Check the prediction ``PREDICTED_UNTRAINED_LOSS`` against :data:`UNTRAINED_LOSS`.
+
+    Examples
+    --------
+    >>> check_untrained_loss(2.3)
+    """
+    check_recorded(
+        value,
+        name="PREDICTED_UNTRAINED_LOSS",
+        question="the categorical cross-entropy of the compiled, untrained network on the "
+        "test images",
+        accepted=UNTRAINED_LOSS,
+        mistakes=[
+            (
+                0.05,
+                0.15,
+                "that is about the probability an untrained network gives the true digit; the "
+                "loss is minus the log of that probability",
+            ),
+            (
+                0.9,
+                1.1,
+                "that is -log10(1/10): the cross-entropy uses the natural logarithm, ln",
+            ),
+            (
+                0,
+                UNTRAINED_LOSS[0],
+                "that is a loss after training: before it, the network's probabilities know "
+                "nothing about the image",
+            ),
+            (
+                UNTRAINED_LOSS[1],
+                np.inf,
+                "too high: the untrained network spreads its probability over the 10 digits "
+                "about evenly, so what does it give the true one?",
+            ),
+        ],
+        hint="the loss is the mean of -ln(p), p the probability given to the true digit",
+    )
+
+
+@quiet
+def check_shuffled_accuracy(value):
+    """Check the prediction ``PREDICTED_SHUFFLED_ACCURACY`` against :data:`SHUFFLED_ACCURACY`.
+
+    Examples
+    --------
+    >>> check_shuffled_accuracy(0.1)
+    """
+    check_recorded(
+        value,
+        name="PREDICTED_SHUFFLED_ACCURACY",
+        question="the test accuracy of the network trained on labels shuffled apart from "
+        "their images, a fraction between 0 and 1",
+        accepted=SHUFFLED_ACCURACY,
+        mistakes=[
+            (1.5, 100, "write the accuracy as a fraction between 0 and 1, not a percentage"),
+            (
+                SHUFFLED_ACCURACY[1],
+                1,
+                "the shuffled labels no longer say which digit an image shows: what the network "
+                "learns from them does not carry over to the test images",
+            ),
+        ],
+        hint="how often is an answer that learned nothing about digits right, with 10 digits?",
+    )

@@ -192,3 +192,209 @@ def test_training_a_model_with_the_sparse_loss_fails_in_the_course_s_terms(fails
         checks.check_test_accuracy, compile_model, seeded_train, match="sparse categorical"
     )
     assert "use loss='categorical_crossentropy'" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Part C: how many times fit updates the weights (derived)
+
+UPDATE_CONFIGURATIONS = [
+    # (n, batch_size, epochs, validation_split): the notebook's visible and hidden tests
+    (60000, 32, 1, 0.0),
+    (10000, 128, 1, 0.0),
+    (60000, 32, 5, 0.1),
+    (54321, 100, 3, 0.0),
+    (2000, 64, 2, 0.25),
+    (50, 100, 4, 0.0),
+]
+
+
+def updates_by_ceil(n, batch_size=32, epochs=1, validation_split=0.0):
+    import math
+
+    return epochs * math.ceil(math.floor(n * (1 - validation_split)) / batch_size)
+
+
+def updates_by_integer_division(n, batch_size=32, epochs=1, validation_split=0.0):
+    trained = n - int(n * validation_split)
+    return epochs * ((trained + batch_size - 1) // batch_size)
+
+
+def updates_by_counting(n, batch_size=32, epochs=1, validation_split=0.0):
+    """A student who counts the batches of range(0, trained, batch_size)."""
+    import numpy as np
+
+    trained = round(n * (1 - validation_split))
+    return float(epochs * len(range(0, trained, batch_size))) + np.float32(0)
+
+
+@pytest.mark.parametrize(
+    "updates", [updates_by_ceil, updates_by_integer_division, updates_by_counting]
+)
+def test_weight_updates_accepts_any_correct_count(updates):
+    for n, batch_size, epochs, split in UPDATE_CONFIGURATIONS:
+        checks.check_weight_updates(
+            updates, n=n, batch_size=batch_size, epochs=epochs, validation_split=split
+        )
+
+
+@pytest.mark.parametrize(("n", "batch_size", "epochs", "split"), UPDATE_CONFIGURATIONS[:5])
+def test_weight_updates_is_what_keras_counts(n, batch_size, epochs, split):
+    """The check's count is the number of updates Keras's optimizer makes in fit (on zeros,
+    a tiny model: only the count matters)."""
+    import numpy as np
+
+    if n * epochs > 100000:
+        n, epochs = n // 10, 1  # the same rounding, a tenth of the images
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((n, 2), dtype=np.float32)
+    model.fit(
+        x, x, batch_size=batch_size, epochs=epochs, validation_split=split, verbose=0, shuffle=False
+    )
+    assert int(model.optimizer.iterations) == checks._updates(n, batch_size, epochs, split)
+    checks.check_weight_updates(
+        lambda n, batch_size=32, epochs=1, validation_split=0.0: int(model.optimizer.iterations),
+        n=n,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_split=split,
+    )
+
+
+@pytest.mark.parametrize(
+    ("updates", "configuration", "says"),
+    [
+        (
+            lambda n, batch_size=32, epochs=1, validation_split=0.0: (
+                epochs * (round(n * (1 - validation_split)) // batch_size)
+            ),
+            (10000, 128, 1, 0.0),
+            "round up",
+        ),
+        (
+            lambda n, batch_size=32, epochs=1, validation_split=0.0: epochs * -(-n // batch_size),
+            (60000, 32, 5, 0.1),
+            "fit never trains on them",
+        ),
+        (
+            lambda n, batch_size=32, epochs=1, validation_split=0.0: (
+                epochs
+                * (
+                    -(-round(n * (1 - validation_split)) // batch_size)
+                    + -(-round(n * validation_split) // batch_size)
+                )
+            ),
+            (60000, 32, 5, 0.1),
+            "take no steps",
+        ),
+        (
+            lambda n, batch_size=32, epochs=1, validation_split=0.0: (
+                -(-round(n * (1 - validation_split)) // batch_size)
+            ),
+            (60000, 32, 5, 0.1),
+            "epochs=5 times",
+        ),
+        (
+            lambda n, batch_size=32, epochs=1, validation_split=0.0: (
+                epochs * round(n * (1 - validation_split))
+            ),
+            (60000, 32, 1, 0.0),
+            "not one per image",
+        ),
+        (
+            lambda n, batch_size=32, epochs=1, validation_split=0.0: (
+                epochs * n * (1 - validation_split) / batch_size
+            ),
+            (10000, 128, 1, 0.0),
+            "a number of batches is whole",
+        ),
+        (
+            lambda n, batch_size=32, epochs=1, validation_split=0.0: "1875",
+            (60000, 32, 1, 0.0),
+            "did not return a number",
+        ),
+    ],
+    ids=[
+        "floor",
+        "split ignored",
+        "validation counted",
+        "epochs ignored",
+        "per image",
+        "float",
+        "string",
+    ],
+)
+def test_weight_updates_names_each_mistake(fails_with, updates, configuration, says):
+    n, batch_size, epochs, split = configuration
+    message = fails_with(
+        checks.check_weight_updates,
+        updates,
+        n=n,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_split=split,
+        match="weight_updates",
+    )
+    assert says in message, message
+
+
+# ---------------------------------------------------------------------------------------------
+# Part D: two predictions
+
+
+@pytest.mark.parametrize("value", [2.3, 2.302585, 2.4748, 2.2950, 2.5])
+def test_the_untrained_loss_passes_ln_10_and_what_the_seeds_give(value):
+    checks.check_untrained_loss(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (0.1, "minus the log of that probability"),
+        (1.0, "natural logarithm"),
+        (0.3, "a loss after training"),
+        (9.2, "too high"),
+        (0, "a loss after training"),
+    ],
+)
+def test_a_wrong_untrained_loss_says_why(fails_with, value, says):
+    message = fails_with(checks.check_untrained_loss, value, match="PREDICTED_UNTRAINED_LOSS = ")
+    assert says in message, message
+
+
+@pytest.mark.parametrize("value", [0.1, 0.0563, 0.1364, 0.05, 0.15])
+def test_the_shuffled_accuracy_passes_chance_and_what_the_seeds_give(value):
+    checks.check_shuffled_accuracy(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [(0.87, "does not carry over"), (0.5, "does not carry over"), (10, "not a percentage")],
+)
+def test_a_wrong_shuffled_accuracy_says_why(fails_with, value, says):
+    message = fails_with(
+        checks.check_shuffled_accuracy, value, match="PREDICTED_SHUFFLED_ACCURACY = "
+    )
+    assert says in message, message
+
+
+@pytest.mark.parametrize("check", [checks.check_untrained_loss, checks.check_shuffled_accuracy])
+def test_a_prediction_left_as_released_is_not_implemented(check):
+    with pytest.raises(NotImplementedError, match="is still None"):
+        check(None)
+
+
+@pytest.mark.training
+def test_the_bands_hold_the_notebook_s_own_experiments():
+    """Part D's experiments, run as the notebook's last cell runs them, land in the bands."""
+    import numpy as np
+
+    (x_train, y_train), (x_test, y_test) = mnist_course.load_mnist()
+    x_train, y_train = mnist_course.preprocess(x_train[:10000], y_train[:10000])
+    x_test, y_test = mnist_course.preprocess(x_test, y_test)
+    untrained = mnist_course.compile_model(mnist_course.build_mlp(seed=0))
+    checks.check_untrained_loss(mnist_course.evaluate(untrained, x_test, y_test)["loss"])
+    shuffled = y_train[np.random.default_rng(0).permutation(10000)]
+    model = mnist_course.compile_model(mnist_course.build_mlp(seed=0))
+    mnist_course.train(model, x_train, shuffled, epochs=1, seed=0, verbose=0)
+    checks.check_shuffled_accuracy(mnist_course.evaluate(model, x_test, y_test)["accuracy"])
