@@ -9,6 +9,8 @@ works for 784 pixels and 10 classes is caught; the accuracy check trains on the 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ._inputs import prepared
@@ -111,7 +113,11 @@ def _call(function, call, *args, **kwargs):
             raise
         text = raised_in_removed(text)
         code = code or ""
-        if ("sum(" in code or "max(" in code) and "keepdims" not in code:
+        expected = "shapes that fit: x (N, features) @ W (features, classes) + b (classes,)"
+        # a row's sum or max that lost its axis (softmax's own name also ends in "max(")
+        reduced = re.search(r"(?<![\w])(np\.)?(sum|max)\(|\.(sum|max)\(", code)
+        if "broadcast" in text and reduced and "keepdims" not in code:
+            expected = "each row's sum or max as a column of shape (N, 1), which divides its row"
             hint = (
                 "a row's sum or max has shape (N,), which does not line up with an "
                 "(N, classes) array: keep the axis, sum(axis=1, keepdims=True), giving (N, 1)"
@@ -125,7 +131,7 @@ def _call(function, call, *args, **kwargs):
             hint = "print the shapes of the arrays on that line (x.shape) and make them fit"
         fail(
             f"{call} raised ValueError: {text}" + (f" at `{code.strip()}`" if code else ""),
-            expected="shapes that fit: x (N, features) @ W (features, classes) + b (classes,)",
+            expected=expected,
             returned="arrays whose shapes do not fit together",
             hint=hint,
         )
@@ -467,12 +473,23 @@ def check_training_loop(train, *, seed=0):
         )
     first, last = losses[: steps // 4].mean(), losses[-(steps // 4) :].mean()
     if not np.all(np.isfinite(losses)) or not last < 0.5 * first:
+        hint = (
+            "step against the gradient: W -= learning_rate * dW, and the same for b; if "
+            "gradients() fails its own check, test_gradients, fix it first"
+        )
+        uphill = course_losses(x, y, **{**options, "learning_rate": -options["learning_rate"]})
+        if np.allclose(losses, uphill, rtol=1e-5, atol=1e-8):
+            hint = (
+                "your losses are those of steps up the gradient: either the loop adds it "
+                "(W += ... where W -= learning_rate * dW belongs) or your gradients() has its "
+                "sign flipped (its own check, test_gradients, then says so: fix it first)"
+            )
         fail(
             f"{call} did not lower the loss.",
             expected="the loss of the last batches well below that of the first ones",
             returned=f"mean loss {first:.3f} over the first quarter of the steps, "
             f"{last:.3f} over the last",
-            hint="step against the gradient: W -= learning_rate * dW, and the same for b",
+            hint=hint,
         )
     still, _, _ = _run(train, call, x, y, **{**options, "learning_rate": 0.0})
     if not np.allclose(still, 0):
@@ -604,6 +621,7 @@ def check_test_accuracy(train, *, seed=0):
             f"softmax regression trained by {call} reached test accuracy {accuracy:.4f}.",
             expected=f"at least {MIN_TEST_ACCURACY} (the course's own loop reaches 0.910 to 0.915)",
             returned=f"{accuracy:.4f}",
-            hint="check that each step uses the mean gradient of its mini-batch and "
-            "W -= learning_rate * dW; the checks of Parts A to D name the usual mistakes",
+            hint="first fix what the checks of your softmax(), cross_entropy(), gradients() "
+            "and loop (Parts A to D) find; then check that each step uses the mean gradient "
+            "of its mini-batch and W -= learning_rate * dW",
         )

@@ -220,8 +220,8 @@ EX04 = [
         "forward without the ReLU",
         "forward",
         FORWARD.format(**{**RIGHT_FORWARD, "h": "x @ W1 + b1"}),
-        {"test_forward"},
-        says="apply the ReLU",
+        {"test_forward", "test_loss", "test_finite_difference", "test_accuracy"},
+        says=("apply the ReLU", "if its own check, test_forward, fails, fix forward first"),
         alone=True,
     ),
     mistake(
@@ -237,14 +237,13 @@ EX04 = [
         "def loss(W1, b1, W2, b2, x, y):\n    _, p = forward(W1, b1, W2, b2, x)\n"
         "    return float(np.mean(np.log(np.sum(p * y, axis=1))))\n",
         {"test_loss", "test_finite_difference"},
-        says="put a minus in front",
+        says=("put a minus in front", "fix loss (Part A) first"),
     ),
     mistake(
         "backward without the ReLU mask",
         "backward",
         BACKWARD.format(**{**RIGHT_BACKWARD, "dz1": "d @ W2.T"}),
         {"test_backward", "test_accuracy"},
-        blames="backward",
         says="the ReLU mask forgotten",
     ),
     mistake(
@@ -252,7 +251,7 @@ EX04 = [
         "backward",
         BACKWARD.format(**{**RIGHT_BACKWARD, "d": "(y - p) / len(x)"}),
         {"test_backward", "test_training_loop", "test_accuracy"},
-        says="the sign flipped",
+        says=("the sign flipped", "if backward() fails its own check, test_backward"),
         alone=True,
     ),
     mistake(
@@ -277,7 +276,7 @@ EX04 = [
         "train_network",
         from_zeros,
         {"test_training_loop", "test_accuracy"},
-        says="started from zeros",
+        says="started from zeros, no weight of W1 or W2 ever gets a gradient",
         alone=True,
     ),
     mistake(
@@ -612,7 +611,7 @@ EX03 = [
         "gradients",
         GRADIENTS.format(**{**RIGHT_GRADIENTS, "d": "(y - softmax(x @ W + b)) / len(x)"}),
         {"test_gradients", *LOOP_CHECKS},
-        says="sign",
+        says=("the sign is flipped", "steps up the gradient"),
         alone=True,
     ),
     mistake(
@@ -628,6 +627,31 @@ EX03 = [
         LOOP.format(**{**RIGHT_LOOP, "order": "np.arange(len(x))"}),
         {"test_training_loop"},
         says="shuffle",
+    ),
+    mistake(
+        "each loss recorded after its step",
+        "train_softmax_regression",
+        LOOP.format(**RIGHT_LOOP)
+        .replace(
+            "            losses.append(cross_entropy(softmax(x[batch] @ W + b), y[batch]))\n", ""
+        )
+        .replace(
+            "            b -= learning_rate * db\n",
+            "            b -= learning_rate * db\n"
+            "            losses.append(cross_entropy(softmax(x[batch] @ W + b), y[batch]))\n",
+        ),
+        {"test_training_loop"},
+        says=("first at loss 1 (epoch 1, batch 1)", "recorded after its step"),
+    ),
+    mistake(
+        "the same order in every epoch",
+        "train_softmax_regression",
+        LOOP.format(**RIGHT_LOOP).replace(
+            "    for _ in range(epochs):\n",
+            "    for _ in range(epochs):\n        rng = np.random.default_rng(seed)\n",
+        ),
+        {"test_training_loop"},
+        says=("first at loss 11 (epoch 2, batch 1)", "the same order of the examples"),
     ),
 ]
 
@@ -792,7 +816,9 @@ def test_each_mistake_fails_where_it_is_made_with_a_message_that_names_it(
         cell.source = m.source(cell.source) if callable(m.source) else m.source
     copy = tmp_path / path.name
     nbformat.write(nb, str(copy))
-    results = selfcheck.check_notebook(copy)
+    # the time limit of each call is for a student's loop that never ends; here, a machine
+    # busy with other work must not turn a slow check into a timeout
+    results = selfcheck.check_notebook(copy, timeout=600)
     failed = {grade_id for grade_id, result in results.items() if not result.passed}
     expected = set().union(*(m.fails for m in batch.mistakes))
     shown = {g: results[g].message for g in failed}
