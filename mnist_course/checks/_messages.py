@@ -161,9 +161,13 @@ def quiet(check):
                 what, fix = mistake
                 text = str(getattr(error, "message", error))
                 found = STUDENT_FUNCTION.search(text)
+                checked = [getattr(arg, "__name__", "") for arg in args if callable(arg)]
                 if found:
                     text = text[: found.start()]
                     where = f"{found['function']}() at `{found['code'].strip()}`"
+                    if checked and found["function"] not in checked:
+                        # raised in a function that the checked one called
+                        where += f", called by your {checked[0]}()"
                 else:
                     name = getattr(args[0] if args else None, "__name__", "your function")
                     where = f"Keras, when the check used {name}()"
@@ -212,6 +216,8 @@ def as_array(value, call, what):
             f"{call} did not return {what} as an array.",
             expected=f"{what}: a numpy array",
             returned=describe(value),
-            hint="return a numpy array (np.asarray(...) converts lists)",
+            hint="end with `return ...`: the function returned nothing"
+            if value is None
+            else "return a numpy array (np.asarray(...) converts lists)",
         )
     return array

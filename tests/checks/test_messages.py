@@ -84,6 +84,7 @@ EX01 = [
         "normalize",
         "def normalize(x):\n    x = x / 255 - 0.5\n",
         {"test_normalize"},
+        says="the function returned nothing",
     ),
     mistake(
         "normalize written in place on a copy (correct)",
@@ -184,6 +185,7 @@ EX02 = [
         "def count_parameters(hidden_units):\n    sizes = [784, *hidden_units, 10]\n"
         "    return str(sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))\n",
         {"test_count_parameters"},
+        says="not its text",
     ),
 ]
 
