@@ -178,6 +178,7 @@ EX02 = [
         "count_parameters",
         "def count_parameters(hidden_units):\n"
         "    return build_mlp(hidden_units=hidden_units).count_params()\n",
+        alone=True,  # it calls build_mlp: a build_mlp mistake would reach it
     ),
     mistake(
         "count_parameters returns a string",
