@@ -64,7 +64,7 @@ KERAS_MISTAKES = [
         r"'(keys|items|get|values)'",
         "a History object was used where its dict of metrics, history.history, is expected",
         "model.fit returns a History; its .history attribute is the dict "
-        "{'loss': [...], 'val_accuracy': [...], ...}: pass history.history",
+        "{{'loss': [...], 'val_accuracy': [...], ...}}: pass history.history",
     ),
     (
         r"Argument `validation_data` must be|validation_data.* must be a tuple|"
@@ -91,6 +91,8 @@ def keras_mistake(error):
     ('the loss is sparse categorical cross-entropy, ...', "the course's labels are one-hot ...")
     >>> keras_mistake(ValueError("Could not interpret metric identifier: acuracy"))[0]
     "Keras knows no metric named 'acuracy'"
+    >>> keras_mistake(TypeError("'History' object is not subscriptable"))[1]
+    "model.fit returns a History; its .history attribute is the dict {'loss': [...], ..."
     """
     for pattern, what, fix in KERAS_MISTAKES:
         found = re.search(pattern, str(error))
