@@ -762,6 +762,23 @@ WRONG = {
         "d = (p - y) / len(x)\ndh = d @ W2.T\n"
         "return x.T @ dh, dh.sum(axis=0), h.T @ d, d.sum(axis=0)",
     ),
+    # answers that change their input in place, which the instructions forbid: what the
+    # student's process does to an argument comes back to the check
+    "inplace_normalisation": (
+        "normalize",
+        "x = x.astype(np.float32, copy=False)\nx /= 255\nx -= 0.5\nreturn x",
+    ),
+    "inplace_softmax": (
+        "softmax",
+        "logits -= logits.max(axis=1, keepdims=True)\ne = np.exp(logits)\n"
+        "return e / e.sum(axis=1, keepdims=True)",
+    ),
+    "inplace_split": (
+        "split_validation",
+        "np.random.default_rng(seed).shuffle(x)\nnp.random.default_rng(seed).shuffle(y)\n"
+        "return (x[validation_size:], y[validation_size:]), "
+        "(x[:validation_size], y[:validation_size])",
+    ),
     "one_sided_difference": (
         "finite_difference",
         "arrays = [np.array(a, dtype=float) for a in (W1, b1, W2, b2)]\n"
@@ -819,6 +836,8 @@ EXPECTED = {
     (EX01, "renamed"): 0,
     (EX01, "pixel_position_transposed"): 5,
     (EX01, "permuted_accuracy_too_low"): 5,
+    # normalize changed in place loses normalize's 1 point, with its own hint
+    (EX01, "inplace_normalisation"): 5,
     # ex02: build_mlp 1, count_parameters 1, widest layer 2, two predictions 1 each; the
     # widest layer counted without the output layer loses its 2, a prediction of 0.5 its 1
     (EX02, "full"): 6,
@@ -827,14 +846,17 @@ EXPECTED = {
     (EX02, "widest_without_output_layer"): 4,
     (EX02, "untrained_accuracy_too_high"): 5,
     # ex03: softmax 2, cross-entropy 1, gradients 3, loop 2, accuracy 2; an overflowing
-    # softmax loses its 2 only (the other checks never feed it large logits)
+    # softmax, or one that subtracts the max from logits in place, loses its 2 only (the
+    # other checks never feed it large logits, nor use the logits they pass it again)
     (EX06, "full"): 10,
     (EX06, "untouched"): 0,
     (EX06, "overflowing_softmax"): 8,
+    (EX06, "inplace_softmax"): 8,
     # ex07: split 2, best epoch 2, choice 3 (the written answer's 2 are graded by hand)
     (EX07, "full"): 7,
     (EX07, "untouched"): 0,
     (EX07, "unshuffled_split"): 5,
+    (EX07, "inplace_split"): 5,
     # ex04_backpropagation: forward 2, loss 1, backward 6, finite differences 2, loop 2,
     # accuracy 1, three predictions 1 each (the written answer's 2 are graded by hand); a
     # backward pass without the ReLU mask loses its 6 and the accuracy's 1 (the loop still
@@ -856,6 +878,34 @@ EXPECTED = {
     (EX05, "untouched"): 0,
     (EX05, "floored_updates"): 4,
 }
+
+
+IN_PLACE_HINTS = {
+    # (assignment, student): (the test cell that fails, its check's hint)
+    (EX01, "inplace_normalisation"): (
+        "test_normalize",
+        "compute a new array (x / 255 - 0.5) instead of changing x in place",
+    ),
+    (EX06, "inplace_softmax"): (
+        "test_softmax",
+        "compute new arrays (z = logits - ...) instead of subtracting in place",
+    ),
+    (EX07, "inplace_split"): (
+        "test_split_validation",
+        "index into new arrays (x[order]) instead of np.random.shuffle(x)",
+    ),
+}
+
+
+def output_text(cell):
+    """Everything a code cell's outputs show: printed text, error names and messages."""
+    parts = []
+    for output in cell.get("outputs", []):
+        text = output.get("text", "")
+        parts.append("".join(text) if isinstance(text, list) else text)
+        parts += [output.get("ename", ""), output.get("evalue", "")]
+        parts += output.get("traceback", [])
+    return "\n".join(parts)
 
 
 def make_submissions(root, assignment, students):
@@ -997,6 +1047,11 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     # export lists every student for every assignment: 0 where they submitted nothing
     assert {key: scores[key] for key in EXPECTED} == {k: float(v) for k, v in EXPECTED.items()}
     assert {score for key, score in scores.items() if key not in EXPECTED} == {0.0}
+    # an answer that changes its input in place fails its check with the check's own hint
+    for (assignment, student), (test_cell, hint) in IN_PLACE_HINTS.items():
+        graded_nb = root / "grading" / "autograded" / student / assignment / f"{assignment}.ipynb"
+        text = output_text(notebook.find_cell(nbformat.read(graded_nb, 4), test_cell))
+        assert "changed its input" in text and hint in text, (student, text)
 
     # feedback: the visible checks are there, the hidden ones nowhere, not even in tracebacks
     page = root / "grading" / "feedback" / "wrong_normalisation" / EX01 / f"{EX01}.html"

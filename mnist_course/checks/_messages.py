@@ -64,7 +64,7 @@ KERAS_MISTAKES = [
         r"'(keys|items|get|values)'",
         "a History object was used where its dict of metrics, history.history, is expected",
         "model.fit returns a History; its .history attribute is the dict "
-        "{'loss': [...], 'val_accuracy': [...], ...}: pass history.history",
+        "{{'loss': [...], 'val_accuracy': [...], ...}}: pass history.history",
     ),
     (
         r"Argument `validation_data` must be|validation_data.* must be a tuple|"
@@ -91,6 +91,8 @@ def keras_mistake(error):
     ('the loss is sparse categorical cross-entropy, ...', "the course's labels are one-hot ...")
     >>> keras_mistake(ValueError("Could not interpret metric identifier: acuracy"))[0]
     "Keras knows no metric named 'acuracy'"
+    >>> keras_mistake(TypeError("'History' object is not subscriptable"))[1]
+    "model.fit returns a History; its .history attribute is the dict {'loss': [...], ..."
     """
     for pattern, what, fix in KERAS_MISTAKES:
         found = re.search(pattern, str(error))
@@ -161,9 +163,13 @@ def quiet(check):
                 what, fix = mistake
                 text = str(getattr(error, "message", error))
                 found = STUDENT_FUNCTION.search(text)
+                checked = [getattr(arg, "__name__", "") for arg in args if callable(arg)]
                 if found:
                     text = text[: found.start()]
                     where = f"{found['function']}() at `{found['code'].strip()}`"
+                    if checked and found["function"] not in checked:
+                        # raised in a function that the checked one called
+                        where += f", called by your {checked[0]}()"
                 else:
                     name = getattr(args[0] if args else None, "__name__", "your function")
                     where = f"Keras, when the check used {name}()"
@@ -212,7 +218,9 @@ def as_array(value, call, what):
             f"{call} did not return {what} as an array.",
             expected=f"{what}: a numpy array",
             returned=describe(value),
-            hint="return a numpy array (np.asarray(...) converts lists)",
+            hint="end with `return ...`: the function returned nothing"
+            if value is None
+            else "return a numpy array (np.asarray(...) converts lists)",
         )
     return array
 

@@ -166,6 +166,11 @@ def check_normalize(normalize, *, x=None):
         (x - 0.5, "the values were not divided by 255: x / 255 - 0.5"),
         (x / 255 + 0.5, "values are in [0.5, 1.5]: subtract 0.5, do not add it"),
         ((x - 0.5) / 255, "subtract 0.5 after dividing by 255, not before: x / 255 - 0.5"),
+        (
+            x // 255 - 0.5,
+            "x // 255 is whole-number division, 0 for every grey level below 255: divide "
+            "with / (not //), x / 255 - 0.5",
+        ),
     ):
         if np.allclose(values, close_to, rtol=0, atol=1e-3):
             hint = why

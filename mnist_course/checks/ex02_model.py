@@ -158,7 +158,11 @@ def check_count_parameters(count_parameters, *, hidden_units=(64, 64)):
             f"{call} did not return a whole number.",
             expected=f"the int {expected}",
             returned=describe(result),
-            hint="add up (inputs + 1) * units over the Dense layers",
+            hint="return the number itself, an int, not its text (no str(...) or f-string)"
+            if isinstance(result, str) and result.strip().isdigit()
+            else "end with `return ...`: the function returned nothing"
+            if result is None
+            else "add up (inputs + 1) * units over the Dense layers",
         )
     if result == expected:
         return

@@ -9,6 +9,8 @@ works for 784 pixels and 10 classes is caught; the accuracy check trains on the 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ._inputs import prepared
@@ -111,7 +113,11 @@ def _call(function, call, *args, **kwargs):
             raise
         text = raised_in_removed(text)
         code = code or ""
-        if ("sum(" in code or "max(" in code) and "keepdims" not in code:
+        expected = "shapes that fit: x (N, features) @ W (features, classes) + b (classes,)"
+        # a row's sum or max that lost its axis (softmax's own name also ends in "max(")
+        reduced = re.search(r"(?<![\w])(np\.)?(sum|max)\(|\.(sum|max)\(", code)
+        if "broadcast" in text and reduced and "keepdims" not in code:
+            expected = "each row's sum or max as a column of shape (N, 1), which divides its row"
             hint = (
                 "a row's sum or max has shape (N,), which does not line up with an "
                 "(N, classes) array: keep the axis, sum(axis=1, keepdims=True), giving (N, 1)"
@@ -125,7 +131,7 @@ def _call(function, call, *args, **kwargs):
             hint = "print the shapes of the arrays on that line (x.shape) and make them fit"
         fail(
             f"{call} raised ValueError: {text}" + (f" at `{code.strip()}`" if code else ""),
-            expected="shapes that fit: x (N, features) @ W (features, classes) + b (classes,)",
+            expected=expected,
             returned="arrays whose shapes do not fit together",
             hint=hint,
         )
@@ -371,6 +377,12 @@ def _compare_slope(name, result, estimate, call, n):
 # Part D: the training loop
 
 
+def _name(train):
+    """The name of the student's loop as the notebook spells it, for the messages."""
+    name = getattr(train, "__name__", "")
+    return name if name.isidentifier() else "train_softmax_regression"
+
+
 def _toy_task(seed=0, n=300, features=4, classes=3):
     """Points around three centres: softmax regression separates them well."""
     rng = np.random.default_rng(seed)
@@ -425,7 +437,8 @@ def check_training_loop(train, *, seed=0):
     """Check ``train(x, y, epochs=..., batch_size=..., learning_rate=..., seed=...)``.
 
     It must return ``(W, b, losses)`` with one loss per mini-batch, lower the loss, use each
-    argument, and repeat its numbers for the same seed.
+    argument, repeat its numbers for the same seed, and record the losses of the course's
+    loop (Part D) at the same seed, loss by loss.
 
     Examples
     --------
@@ -435,7 +448,7 @@ def check_training_loop(train, *, seed=0):
     x, y = _toy_task(seed)
     options = {"epochs": 4, "batch_size": 32, "learning_rate": 0.5, "seed": seed}
     shown = ", ".join(f"{key}={value}" for key, value in options.items())
-    call = f"train(x, y, {shown}) for x of shape {x.shape}"
+    call = f"{_name(train)}(x, y, {shown}) for x of shape {x.shape}"
     W, b, losses = _run(train, call, x, y, **options)
     steps = options["epochs"] * -(-len(x) // options["batch_size"])
     if W.shape != (x.shape[1], y.shape[1]) or b.shape != (y.shape[1],):
@@ -460,12 +473,23 @@ def check_training_loop(train, *, seed=0):
         )
     first, last = losses[: steps // 4].mean(), losses[-(steps // 4) :].mean()
     if not np.all(np.isfinite(losses)) or not last < 0.5 * first:
+        hint = (
+            "step against the gradient: W -= learning_rate * dW, and the same for b; if "
+            "gradients() fails its own check, test_gradients, fix it first"
+        )
+        uphill = course_losses(x, y, **{**options, "learning_rate": -options["learning_rate"]})
+        if np.allclose(losses, uphill, rtol=1e-5, atol=1e-8):
+            hint = (
+                "your losses are those of steps up the gradient: either the loop adds it "
+                "(W += ... where W -= learning_rate * dW belongs) or your gradients() has its "
+                "sign flipped (its own check, test_gradients, then says so: fix it first)"
+            )
         fail(
             f"{call} did not lower the loss.",
             expected="the loss of the last batches well below that of the first ones",
             returned=f"mean loss {first:.3f} over the first quarter of the steps, "
             f"{last:.3f} over the last",
-            hint="step against the gradient: W -= learning_rate * dW, and the same for b",
+            hint=hint,
         )
     still, _, _ = _run(train, call, x, y, **{**options, "learning_rate": 0.0})
     if not np.allclose(still, 0):
@@ -491,6 +515,88 @@ def check_training_loop(train, *, seed=0):
             returned="the same W",
             hint="shuffle the examples each epoch: rng.permutation(len(x))",
         )
+    _compare_losses(losses, x, y, call, **options)
+
+
+LOOP_MISTAKES = {
+    "after": (
+        "each loss recorded after its step",
+        "record each batch's loss before its step (Part D, step 3): losses.append(...) "
+        "first, then the gradient and the update",
+    ),
+    "same order": (
+        "the same order of the examples in every epoch",
+        "make rng = np.random.default_rng(seed) once, before the epochs, and draw a new "
+        "order in each epoch with rng.permutation(len(x)): a generator made again each "
+        "epoch, or one order drawn before the epochs, repeats the first epoch's order",
+    ),
+}
+"""The usual ways a loop's losses differ from the course's loop at the same seed: (what the
+losses fit, the fix)."""
+
+
+def course_losses(x, y, *, epochs, batch_size, learning_rate, seed, mistake=None):
+    """The losses of the course's loop (Part D), or of the loop with one of ``LOOP_MISTAKES``.
+
+    Examples
+    --------
+    >>> from mnist_course.checks._reference import softmax_regression
+    >>> x, y = _toy_task(0)
+    >>> options = {"epochs": 2, "batch_size": 32, "learning_rate": 0.5, "seed": 0}
+    >>> bool(np.allclose(course_losses(x, y, **options), softmax_regression(x, y, **options)[2]))
+    True
+    >>> late = course_losses(x, y, **options, mistake="after")
+    >>> bool(late[0] < course_losses(x, y, **options)[0])
+    True
+    """
+    from ._reference import softmax_regression_gradients
+
+    rng = np.random.default_rng(seed)
+    W, b = np.zeros((x.shape[1], y.shape[1])), np.zeros(y.shape[1])
+    losses = []
+    for _ in range(epochs):
+        if mistake == "same order":
+            rng = np.random.default_rng(seed)
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            if mistake != "after":
+                losses.append(softmax_regression_loss(W, b, x[batch], y[batch]))
+            dW, db = softmax_regression_gradients(W, b, x[batch], y[batch])
+            W -= learning_rate * dW
+            b -= learning_rate * db
+            if mistake == "after":
+                losses.append(softmax_regression_loss(W, b, x[batch], y[batch]))
+    return np.array(losses)
+
+
+def _compare_losses(losses, x, y, call, **options):
+    """Fail unless the losses are the course's loop's at the same seed, loss by loss, saying
+    which loss first differs and which usual mistake the losses fit."""
+    expected = course_losses(x, y, **options)
+    close = np.isclose(losses, expected, rtol=1e-5, atol=1e-8)
+    if close.all():
+        return
+    first = int(np.argmin(close))
+    batches = -(-len(x) // options["batch_size"])
+    where = f"loss {first + 1} (epoch {first // batches + 1}, batch {first % batches + 1})"
+    hint = (
+        "follow Part D step by step: one rng = np.random.default_rng(seed) before the epochs, "
+        "a new rng.permutation(len(x)) each epoch, batches taken from it in order, each "
+        "batch's loss recorded before its step, W and b starting at zeros"
+    )
+    found = ""
+    for name, (what, fix) in LOOP_MISTAKES.items():
+        if np.allclose(losses, course_losses(x, y, **options, mistake=name), rtol=1e-5, atol=1e-8):
+            found, hint = f": your losses are those of {what}", fix
+            break
+    fail(
+        f"{call} recorded other losses than the course's loop with the same seed, first "
+        f"at {where}{found}.",
+        expected=f"{where} = {expected[first]:.6g}, as the loop of Part D gives",
+        returned=f"{where} = {losses[first]:.6g}",
+        hint=hint,
+    )
 
 
 @quiet
@@ -505,7 +611,7 @@ def check_test_accuracy(train, *, seed=0):
     x_train, y_train = prepared(TRAIN_SIZE, split="train")
     x_test, y_test = prepared(TEST_SIZE, split="test")
     shown = ", ".join(f"{key}={value}" for key, value in TRAINING.items())
-    call = f"train(x_train, y_train, {shown}, seed={seed})"
+    call = f"{_name(train)}(x_train, y_train, {shown}, seed={seed})"
     W, b, _ = _run(train, call, x_train, y_train, **TRAINING, seed=seed)
     with np.errstate(all="ignore"):
         predicted = np.argmax(x_test @ W + b, axis=1)
@@ -515,6 +621,7 @@ def check_test_accuracy(train, *, seed=0):
             f"softmax regression trained by {call} reached test accuracy {accuracy:.4f}.",
             expected=f"at least {MIN_TEST_ACCURACY} (the course's own loop reaches 0.910 to 0.915)",
             returned=f"{accuracy:.4f}",
-            hint="check that each step uses the mean gradient of its mini-batch and "
-            "W -= learning_rate * dW; the checks of Parts A to D name the usual mistakes",
+            hint="first fix what the checks of your softmax(), cross_entropy(), gradients() "
+            "and loop (Parts A to D) find; then check that each step uses the mean gradient "
+            "of its mini-batch and W -= learning_rate * dW",
         )

@@ -324,6 +324,12 @@ def _call(function, call, *args, **kwargs):
         )
 
 
+def _name(train):
+    """The name of the student's loop as the notebook spells it, for the messages."""
+    name = getattr(train, "__name__", "")
+    return name if name.isidentifier() else "train_network"
+
+
 def _arrays(result, call, count, names):
     if not isinstance(result, tuple | list) or len(result) != count:
         fail(
@@ -410,10 +416,12 @@ def check_forward(forward, *, seed=0, n=8, features=6, hidden=4, classes=3):
         _, p = _arrays(_call(forward, call, W1, b1, large, b2, x), call, 2, ("h", "p"))
     expected = course_forward(W1, b1, large, b2, x)[1]
     if not np.all(np.isfinite(p)) or not np.allclose(p, expected, atol=1e-9):
+        # the first row that differs, as returned (nan where it overflowed)
+        row = next((i for i in range(len(p)) if not np.allclose(p[i], expected[i], atol=1e-9)), 0)
         fail(
             f"{call} overflowed.",
-            expected=f"finite probabilities, the first row {np.round(expected[0], 6).tolist()}",
-            returned=f"the first row {p[0].tolist()}",
+            expected=f"finite probabilities, row {row} {np.round(expected[row], 6).tolist()}",
+            returned=f"row {row} {p[row].tolist()}",
             hint="np.exp(1000) is inf: subtract each row's max from the logits first "
             "(z - z.max(axis=1, keepdims=True)); the softmax does not change",
         )
@@ -445,7 +453,10 @@ def check_loss(loss, *, seed=0, n=8, features=6, hidden=4, classes=3):
     if np.isclose(value, expected, rtol=1e-6):
         return
     _, p = course_forward(W1, b1, W2, b2, x)
-    hint = "the mean over the examples of -log of the probability of the true class"
+    hint = (
+        "the mean over the examples of -log of the probability of the true class; loss calls "
+        "your forward(): if its own check, test_forward, fails, fix forward first"
+    )
     if np.isclose(value, -expected, rtol=1e-6):
         hint = "the loss is -log p: put a minus in front"
     elif np.isclose(value, expected * n, rtol=1e-6):
@@ -613,7 +624,8 @@ def check_finite_difference(finite_difference_, loss, *, seed=0, eps=1e-2):
             f"{call} returned {describe(value)}, not the network's mean loss.",
             expected=f"{course_loss(W1, b1, W2, b2, x, y):.6g}",
             returned=describe(value),
-            hint="finite differences of a wrong loss cannot be right: fix loss (Part A) first",
+            hint="finite differences of a wrong loss cannot be right: fix loss (Part A) first "
+            "(its own check, test_loss, says what is wrong, or that your forward() is)",
         )
     call = f"finite_difference(W1, b1, W2, b2, x, y, eps={eps}) for W1 {W1.shape}"
     result = _arrays(_call(finite_difference_, call, W1, b1, W2, b2, x, y, eps=eps), call, 4, NAMES)
@@ -769,7 +781,7 @@ def check_training_loop(train, *, seed=0):
     x, y = _toy_task(seed)
     options = {"hidden_units": 8, "epochs": 4, "batch_size": 32, "learning_rate": 0.5, "seed": seed}
     shown = ", ".join(f"{key}={value}" for key, value in options.items())
-    call = f"train(x, y, {shown}) for x of shape {x.shape}"
+    call = f"{_name(train)}(x, y, {shown}) for x of shape {x.shape}"
     weights, losses = _run(train, call, x, y, **options)
     features, hidden, classes = x.shape[1], options["hidden_units"], y.shape[1]
     shapes = [(features, hidden), (hidden,), (hidden, classes), (classes,)]
@@ -814,7 +826,7 @@ def check_training_loop(train, *, seed=0):
             returned=f"mean loss {first:.3f} over the first quarter of the steps, "
             f"{last:.3f} over the last",
             hint="step against each gradient: W1 -= learning_rate * dW1, and the same for b1, "
-            "W2 and b2",
+            "W2 and b2; if backward() fails its own check, test_backward, fix it first",
         )
     initial = he_normal(np.random.default_rng(seed + 100), features, hidden, classes)
     still_options = {**options, "learning_rate": 0.0, "initial": initial}
@@ -860,7 +872,7 @@ def check_test_accuracy(train, *, seed=0):
     x_train, y_train = prepared(TRAIN_SIZE, split="train")
     x_test, y_test = prepared(TEST_SIZE, split="test")
     shown = ", ".join(f"{key}={value}" for key, value in TRAINING.items())
-    call = f"train(x_train, y_train, {shown}, seed={seed})"
+    call = f"{_name(train)}(x_train, y_train, {shown}, seed={seed})"
     weights, _ = _run(train, call, x_train, y_train, **TRAINING, seed=seed)
     with np.errstate(all="ignore"):
         _, p = course_forward(*[w.astype(np.float64) for w in weights], x_test)
@@ -870,6 +882,7 @@ def check_test_accuracy(train, *, seed=0):
             f"the network trained by {call} reached test accuracy {accuracy:.4f}.",
             expected=f"at least {MIN_TEST_ACCURACY} (the course's own loop reaches 0.930 to 0.937)",
             returned=f"{accuracy:.4f}",
-            hint="check each step: the mean gradient of its mini-batch, every array updated "
-            "against its gradient; the checks of Parts A to C name the usual mistakes",
+            hint="first fix what the checks of your forward(), loss() and backward() (Parts A "
+            "to C) find; then check each step: the mean gradient of its mini-batch, every "
+            "array updated against its gradient",
         )

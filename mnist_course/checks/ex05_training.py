@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data import NUM_CLASSES, NUM_PIXELS
 from ._inputs import train_subset
-from ._messages import blame, check_recorded, describe, fail, quiet
+from ._messages import blame, check_recorded, describe, fail, keras_mistake, quiet
 from ._reference import (
     deterministic,
     eager_loss,
@@ -252,7 +252,12 @@ def check_test_accuracy(compile_model, train, *, seed=0):
     >>> check_test_accuracy(training.compile_model, lambda model, x, y, epochs, seed:
     ...     training.train(model, x, y, epochs=epochs, seed=seed, verbose=0))  # doctest: +SKIP
     """
-    accuracy = measure_test_accuracy(_compiled_by(compile_model), train, seed=seed)
+    compiled = _compiled_by(compile_model)
+    try:
+        accuracy = measure_test_accuracy(compiled, train, seed=seed)
+    except (ValueError, TypeError) as error:
+        _blame_compile_arguments(error, compiled.models)
+        raise
     if accuracy < MIN_TEST_ACCURACY:
         fail(
             f"the model trained by your compile_model and train reached test accuracy "
@@ -282,8 +287,10 @@ def _compiled_by(compile_model):
             if isinstance(result, keras.Model):
                 what = "returned a model that is not compiled"
             blame("compile_model", "test_compile_model", f"{what}, not the compiled model")
+        compiled.models.append(result)
         return result
 
+    compiled.models = []
     return compiled
 
 
@@ -451,3 +458,23 @@ def check_shuffled_accuracy(value):
         ],
         hint="how often is an answer that learned nothing about digits right, with 10 digits?",
     )
+
+
+def _blame_compile_arguments(error, models):
+    """Blame compile_model for a Keras error that train met because of what compile_model
+    compiled (an unknown metric name, say): Keras compiles lazily, so such an error is raised
+    at model.fit, in train. Only when the compiled model itself fails the same way."""
+    if not models or keras_mistake(error) is None:
+        return
+    x = np.zeros((2, NUM_PIXELS), dtype=np.float32)
+    y = np.eye(NUM_CLASSES, dtype=np.float32)[:2]
+    try:
+        models[-1].evaluate(x, y, verbose=0)
+    except (ValueError, TypeError) as own:
+        mistake = keras_mistake(own)
+        if mistake is not None:
+            blame(
+                "compile_model",
+                "test_compile_model",
+                f"compiled a model that Keras cannot train ({mistake[0]})",
+            )

@@ -428,7 +428,7 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
     if at_epoch and abs(accuracy - history["accuracy"][epoch - 1]) <= 1e-6:
         hint = "that is a training accuracy; choose on history['val_accuracy']"
     elif epoch == best and abs(accuracy - expected[1]) <= 1e-4:
-        hint = "epochs count from 1: add 1 to the history's index"
+        hint = "epochs count from 1: add 1 to the history's index" + BEST_EPOCH_FIRST
     elif epoch == max_epochs and abs(accuracy - accuracies[-1]) <= 1e-4:
         hint = (
             f"that is the last epoch, which is training all max_epochs: stopping at epoch "
@@ -437,7 +437,15 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
             "history['val_accuracy'] (best_epoch with monitor='val_accuracy')"
         )
     elif not float(epoch).is_integer() and float(accuracy).is_integer():
-        hint = "the order is (epoch, accuracy): the epoch first"
+        hint = "the order is (epoch, accuracy): the epoch first" + BEST_EPOCH_FIRST
+    elif at_epoch and abs(accuracy - accuracies[epoch - 1]) <= 1e-4:
+        lowest = epoch == int(np.argmin(accuracies)) + 1
+        hint = (
+            f"that is epoch {epoch} of the right run, but not its best: "
+            + ("the lowest validation accuracy; " if lowest else "")
+            + "the best epoch has the highest history['val_accuracy'] (best_epoch with "
+            "monitor='val_accuracy')" + BEST_EPOCH_FIRST
+        )
     elif not _on_grid(accuracy, len(x_val)):
         hint = (
             f"{accuracy!r} is not a fraction of the {len(x_val)} validation images (k / "
@@ -469,6 +477,13 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
         returned=shown,
         hint=hint,
     )
+
+
+BEST_EPOCH_FIRST = (
+    "; if choose_epochs picks with your best_epoch, its own check, test_best_epoch, says "
+    "what to fix there first"
+)
+"""Said where choose_epochs returned what a mistaken best_epoch gives on the right run."""
 
 
 def _on_grid(accuracy, count):

@@ -182,6 +182,63 @@ def test_training_loop_that_climbs_the_gradient_says_step_against_it(fails_with)
     assert "W -= learning_rate * dW" in message
 
 
+def loop(x, y, *, epochs=3, batch_size=100, learning_rate=0.1, seed=0, after=False, reseed=False):
+    """Part D's loop, with the loss recorded after the step or a generator made each epoch."""
+    rng = np.random.default_rng(seed)
+    W, b = np.zeros((x.shape[1], y.shape[1])), np.zeros(y.shape[1])
+    losses = []
+    for _ in range(epochs):
+        rng = np.random.default_rng(seed) if reseed else rng
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            if not after:
+                losses.append(
+                    float(-np.mean(np.log(np.sum(softmax(x[batch] @ W + b) * y[batch], 1))))
+                )
+            dW, db = softmax_regression_gradients(W, b, x[batch], y[batch])
+            W -= learning_rate * dW
+            b -= learning_rate * db
+            if after:
+                losses.append(
+                    float(-np.mean(np.log(np.sum(softmax(x[batch] @ W + b) * y[batch], 1))))
+                )
+    return W, b, losses
+
+
+def test_training_loop_written_otherwise_passes():
+    checks.check_training_loop(loop)
+    checks.check_training_loop(loop, seed=3)
+
+
+@pytest.mark.parametrize(
+    ("option", "where", "named", "fix"),
+    [
+        (
+            "after",
+            "loss 1 (epoch 1, batch 1)",
+            "each loss recorded after its step",
+            "before its step",
+        ),
+        (
+            "reseed",
+            "loss 11 (epoch 2, batch 1)",
+            "the same order of the examples in every epoch",
+            "once, before the epochs",
+        ),
+    ],
+)
+def test_training_loop_whose_losses_differ_from_the_course_s_says_where_and_why(
+    option, where, named, fix, fails_with
+):
+    def student(x, y, **options):
+        return loop(x, y, **options, **{option: True})
+
+    message = fails_with(checks.check_training_loop, student, match="other losses than")
+    assert f"first at {where}: your losses are those of {named}" in message
+    assert fix in message
+
+
 @pytest.mark.full_data
 def test_accuracy_of_the_course_loop_meets_the_threshold():
     checks.check_test_accuracy(softmax_regression)
