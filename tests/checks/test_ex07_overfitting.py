@@ -287,6 +287,10 @@ def test_the_sweep_accepts_the_regularised_rates_and_never_no_dropout_or_too_muc
     )
     assert 0.0 not in visible and 0.6 not in visible and 0.4 in visible
     assert hidden == [0.2]
+    # without dropout the validation accuracy is lower than with 0.2 at every seed, and so
+    # is the validation loss (not so against 0.4: at seeds 8 and 9 no dropout has the lower loss)
+    assert checks.accepted_rates((0.0, 0.2)) == [0.2]
+    assert checks.accepted_rates((0.0, 0.4)) == [0.0, 0.4]
     # the course's pick at the checks' seeds (0 visible, 3 hidden) is accepted by construction
     for seed, rates, accepted in ((0, (0.0, 0.2, 0.4, 0.6), visible), (3, (0.6, 0.0, 0.2), hidden)):
         scores = checks.DROPOUT_SWEEP[seed]
@@ -309,20 +313,20 @@ def test_choose_dropout_on_last_validation_accuracy_passes_and_reproduces_the_sw
 @pytest.mark.training
 def test_choose_dropout_on_the_lowest_validation_loss_passes():
     choose = dropout_function('history.history["val_loss"][-1]', pick="min")
-    checks.check_choose_dropout(choose, rates=(0.0, 0.4))
+    checks.check_choose_dropout(choose, rates=(0.2, 0.6))
 
 
 @pytest.mark.training
 def test_choose_dropout_on_training_accuracy_is_told_it_picked_the_least_dropout(fails_with):
     choose = dropout_function('history.history["accuracy"][-1]')
-    message = fails_with(checks.check_choose_dropout, choose, rates=(0.0, 0.4), match="returned")
+    message = fails_with(checks.check_choose_dropout, choose, rates=(0.0, 0.2), match="returned")
     assert "the least dropout" in message and "compare training accuracies" in message
 
 
 @pytest.mark.training
 def test_choose_dropout_that_keeps_the_lowest_validation_accuracy_fails(fails_with):
     choose = dropout_function(pick="min")
-    fails_with(checks.check_choose_dropout, choose, rates=(0.0, 0.4), match="returned 0.0")
+    fails_with(checks.check_choose_dropout, choose, rates=(0.0, 0.2), match="returned 0.0")
 
 
 def test_choose_dropout_with_rates_of_its_own_fails_the_hidden_rates(fails_with):
