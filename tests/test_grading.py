@@ -745,6 +745,7 @@ EX06, EX07 = "ex03_gradient_descent", "ex07_overfitting"
 EX04B = "ex04_backpropagation"
 EX09 = "ex09_convolution"
 EX05 = "ex05_training"
+EX06T, EX08 = "ex06_testing", "ex08_experiments"
 
 # One specific wrong answer per new exercise: (answer cell, body)
 WRONG = {
@@ -820,6 +821,51 @@ WRONG = {
         "predicted_untrained_accuracy",
         "PREDICTED_UNTRAINED_ACCURACY = 0.5",
     ),
+    "twenty_epochs": (
+        "choose_epochs",
+        "model = mnist_course.compile_model(\n"
+        "    mnist_course.build_mlp(hidden_units=(128, 128), seed=seed)\n)\n"
+        "history = mnist_course.train(\n    model, x_train, y_train, epochs=20, seed=seed,\n"
+        "    validation_data=(x_val, y_val), verbose=0\n)\n"
+        'return best_epoch(history.history, monitor="val_accuracy")',
+    ),
+    "dropout_by_training_accuracy": (
+        "choose_dropout",
+        "scores = {}\nfor rate in rates:\n    network = mnist_course.compile_model(\n"
+        "        mnist_course.build_mlp(hidden_units=(128, 128), dropout=rate, seed=seed)\n"
+        "    )\n    history = mnist_course.train(\n"
+        "        network, x_train, y_train, epochs=20, seed=seed, verbose=0\n    )\n"
+        '    scores[rate] = history.history["accuracy"][-1]\n'
+        "return max(scores, key=scores.get)",
+    ),
+    "two_bugs_left": (
+        "report",
+        "images, labels = test_images, test_labels\n"
+        "x = images.reshape(len(images), -1).astype(np.float32) / 255\n"
+        "y = mnist_course.one_hot(labels)\n"
+        "probabilities = keras.activations.softmax(model.predict(x, verbose=0))\n"
+        "loss = keras.losses.categorical_crossentropy(y, probabilities)\n"
+        "accuracy = np.mean(np.argmax(probabilities, axis=1) == np.argmax(y, axis=1))\n"
+        'return {"loss": float(np.mean(loss)), "accuracy": float(accuracy)}',
+    ),
+    "sparse_loss_left": (
+        "report",
+        "x = mnist_course.normalize(test_images.reshape(len(test_images), -1))\n"
+        "y = mnist_course.one_hot(test_labels)\n"
+        "probabilities = model.predict(x, verbose=0)\n"
+        "loss = keras.losses.sparse_categorical_crossentropy(y, probabilities)\n"
+        "accuracy = np.mean(np.argmax(probabilities, axis=1) == test_labels)\n"
+        'return {"loss": float(np.mean(loss)), "accuracy": float(accuracy)}',
+    ),
+    "n_degrees_of_freedom": (
+        "verdict",
+        "d = np.asarray(changed) - np.asarray(baseline)\n"
+        "mean, error = d.mean(), d.std(ddof=1) / np.sqrt(len(d))\n"
+        "t = T_CRITICAL[len(d)]\n"
+        'if mean - t * error > 0:\n    return mean, error, "better"\n'
+        'if mean + t * error < 0:\n    return mean, error, "worse"\n'
+        'return mean, error, "no detectable difference"',
+    ),
 }
 
 EXPECTED = {
@@ -852,11 +898,27 @@ EXPECTED = {
     (EX06, "untouched"): 0,
     (EX06, "overflowing_softmax"): 8,
     (EX06, "inplace_softmax"): 8,
-    # ex07: split 2, best epoch 2, choice 3 (the written answer's 2 are graded by hand)
-    (EX07, "full"): 7,
+    # ex07: split 2, best epoch 2, epochs chosen 3, dropout chosen 3 (the written answer's 2
+    # are graded by hand); a choose_epochs that trains 20 epochs whatever max_epochs says
+    # fails the hidden max_epochs=4, a dropout rate chosen by training accuracy is no dropout
+    (EX07, "full"): 10,
     (EX07, "untouched"): 0,
-    (EX07, "unshuffled_split"): 5,
-    (EX07, "inplace_split"): 5,
+    (EX07, "unshuffled_split"): 8,
+    (EX07, "twenty_epochs"): 7,
+    (EX07, "dropout_by_training_accuracy"): 7,
+    # a split that shuffles x and y in place loses the split's 2, with its own hint
+    (EX07, "inplace_split"): 8,
+    # ex06_testing: evaluate 2, predict_labels 2, misclassified 2, one point per bug fixed in
+    # report (5); two silent bugs left lose their 2, the sparse loss left stops all 5
+    (EX06T, "full"): 11,
+    (EX06T, "untouched"): 0,
+    (EX06T, "two_bugs_left"): 9,
+    (EX06T, "sparse_loss_left"): 6,
+    # ex08: experiment 3, verdict 3 (the written answer's 2 are graded by hand); t for n
+    # degrees of freedom fails the five-seed case
+    (EX08, "full"): 6,
+    (EX08, "untouched"): 0,
+    (EX08, "n_degrees_of_freedom"): 3,
     # ex04_backpropagation: forward 2, loss 1, backward 6, finite differences 2, loop 2,
     # accuracy 1, three predictions 1 each (the written answer's 2 are graded by hand); a
     # backward pass without the ReLU mask loses its 6 and the accuracy's 1 (the loop still
@@ -1016,7 +1078,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    for assignment in (EX01, EX02, EX06, EX07, EX04B, EX09, EX05):
+    for assignment in (EX01, EX02, EX06, EX07, EX04B, EX09, EX05, EX06T, EX08):
         shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
         run_nbgrader(root, "generate_assignment", assignment)
         students = sorted(student for a, student in EXPECTED if a == assignment)
@@ -1037,7 +1099,7 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     # depends on what its process ran); ex01's students, graded already, are skipped
     graded = autograde(root, "all")
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    for assignment in (EX02, EX06, EX07, EX04B, EX09, EX05):
+    for assignment in (EX02, EX06, EX07, EX04B, EX09, EX05, EX06T, EX08):
         assert f"{assignment}, full: graded" in graded.stdout
     assert graded.stdout.count(f"{EX01}, ") == len([key for key in EXPECTED if key[0] == EX01])
     assert graded.stdout.count(": skipped") == graded.stdout.count(f"{EX01}, ") - 1  # `renamed`

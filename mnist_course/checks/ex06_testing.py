@@ -1,4 +1,5 @@
-"""Checks of exercise 6, testing the model: evaluate, predict_labels, misclassified."""
+"""Checks of exercise 6, testing the model: evaluate, predict_labels, misclassified, and a
+test pipeline with five planted bugs (report), each graded on its own."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import functools
 import numpy as np
 
 from ..data import NUM_CLASSES
-from ._inputs import mnist_labels, prepared  # noqa: F401 (hidden tests use mnist_labels)
+from ._inputs import mnist_images, mnist_labels, prepared
 from ._messages import as_array, describe, fail, quiet
 from ._reference import reference_model
+from ._state import CheckFailed
 
 TESTED_SIZE = 1000
 """Test images each check of exercise 6 uses."""
@@ -156,3 +158,243 @@ def check_misclassified(misclassified, *, y_true=None, y_pred=None):
             returned=f"{result.tolist()[:20]}",
             hint="np.flatnonzero(y_true != y_pred)",
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Part D: a test pipeline with five planted bugs, each graded on its own
+
+BUGS = {
+    "training set": (
+        "measured the training images, not the test images",
+        "a model is judged on images it never trained on: prepare and score test_images and "
+        "test_labels; train_images and train_labels only show how far apart the two are",
+    ),
+    "normalisation": (
+        "scaled the test images otherwise than the training images",
+        "the model was trained on mnist_course.preprocess's images, scaled to [-0.5, 0.5] "
+        "(x / 255 - 0.5); scale the test images exactly so, with mnist_course.normalize",
+    ),
+    "shuffle": (
+        "shuffled the images apart from their labels",
+        "the images were put in a new order and their labels were not, so most labels belong "
+        "to another image: shuffle both with the same order (x[order], y[order]), or not at all",
+    ),
+    "softmax": (
+        "applied softmax to probabilities (softmax twice, or from_logits=True)",
+        "the model's last layer is a softmax already: model.predict gives probabilities; take "
+        "the loss of those (categorical_crossentropy with from_logits=False, the default)",
+    ),
+    "sparse loss": (
+        "gave a sparse loss one-hot labels",
+        "sparse_categorical_crossentropy takes labels 0..9; with one-hot labels use "
+        "categorical_crossentropy (or give the sparse loss the integer labels)",
+    ),
+}
+"""The bugs planted in exercise 6's ``report_as_given``: name -> (what it did, the fix)."""
+
+PIPELINE_SIZE = 500
+"""Test (and training) images each call of the pipeline check uses."""
+
+
+@functools.cache
+def _centroid_model(seed=0):
+    """A softmax model that needs no training: each digit's score is how close an image is to
+    that digit's mean training image (a nearest-mean classifier, about 80% right), so every
+    machine gives the same predictions. ``seed`` picks which training images make the means."""
+    import keras
+
+    from .. import preprocessing
+
+    start = seed * 5000
+    images, labels = (
+        mnist_images(start + 5000, split="train"),
+        mnist_labels(start + 5000, split="train"),
+    )
+    x, y = preprocessing.normalize(images[start:].reshape(5000, -1)), labels[start:]
+    means = np.stack([x[y == digit].mean(axis=0) for digit in range(NUM_CLASSES)])
+    model = keras.Sequential(
+        [keras.Input(shape=(x.shape[1],)), keras.layers.Dense(NUM_CLASSES, activation="softmax")]
+    )
+    scale = 0.12  # soft enough that no probability falls below Keras's clip, 1e-7
+    model.layers[0].set_weights([scale * means.T, -scale * 0.5 * np.sum(means**2, axis=1)])
+    return model, images[start : start + PIPELINE_SIZE], labels[start : start + PIPELINE_SIZE]
+
+
+def _pipeline_data(seed):
+    """The model, the training images and labels it was made from, and test images and labels
+    (``seed`` picks another stretch of each)."""
+    model, train_images, train_labels = _centroid_model(seed)
+    end = PIPELINE_SIZE * (seed + 1)
+    test_images, test_labels = mnist_images(end), mnist_labels(end)
+    return (
+        model,
+        train_images,
+        train_labels,
+        test_images[-PIPELINE_SIZE:],
+        test_labels[-PIPELINE_SIZE:],
+    )
+
+
+def _softmax(values):
+    values = values - values.max(axis=1, keepdims=True)
+    e = np.exp(values)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def pipeline_scores(model, train_images, train_labels, test_images, test_labels, *, bugs=()):
+    """The loss and accuracy that ``report_as_given`` returns with only ``bugs`` left in it
+    (any of :data:`BUGS` but "sparse loss", which raises); no bugs gives the right numbers.
+
+    Examples
+    --------
+    >>> data = _pipeline_data(0)
+    >>> right = pipeline_scores(*data)
+    >>> 0.7 < right["accuracy"] < 0.9, pipeline_scores(*data, bugs=["shuffle"])["accuracy"] < 0.2
+    (True, True)
+    """
+    probabilities = _probabilities(model, train_images, test_images, bugs)
+    return _scores(probabilities, train_labels, test_labels, bugs)
+
+
+_PREPARING = ("training set", "normalisation")
+"""The bugs that change which images the model is given, and how they are scaled."""
+
+
+def _probabilities(model, train_images, test_images, bugs):
+    """The model's probabilities for the images the pipeline prepares, in their first order."""
+    images = train_images if "training set" in bugs else test_images
+    x = images.reshape(len(images), -1).astype(np.float32) / 255
+    if "normalisation" not in bugs:
+        x = x - np.float32(0.5)
+    return np.asarray(model.predict(x, batch_size=1000, verbose=0), dtype=np.float64)
+
+
+def _scores(probabilities, train_labels, test_labels, bugs):
+    """The pipeline's numbers from the model's probabilities for the images it prepared."""
+    labels = np.asarray(train_labels if "training set" in bugs else test_labels, dtype=np.int64)
+    if "shuffle" in bugs:  # the images in a new order, the labels not
+        probabilities = probabilities[np.random.default_rng(0).permutation(len(labels))]
+    if "softmax" in bugs:
+        probabilities = _softmax(probabilities)
+    chosen = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1)
+    return {
+        "loss": float(np.mean(-np.log(chosen))),
+        "accuracy": float(np.mean(np.argmax(probabilities, axis=1) == labels)),
+    }
+
+
+@functools.cache
+def _every_version(seed):
+    """``{bugs left: scores}`` for every combination of the silent bugs (the model predicts
+    each of the four preparations of the images once)."""
+    model, train_images, train_labels, test_images, test_labels = _pipeline_data(seed)
+    predicted = {}
+    versions = {}
+    for bugs in _combinations():
+        preparing = tuple(bug for bug in bugs if bug in _PREPARING)
+        if preparing not in predicted:
+            predicted[preparing] = _probabilities(model, train_images, test_images, preparing)
+        versions[bugs] = _scores(predicted[preparing], train_labels, test_labels, bugs)
+    return versions
+
+
+def _combinations():
+    silent = [bug for bug in BUGS if bug != "sparse loss"]
+    return [
+        tuple(bug for i, bug in enumerate(silent) if mask >> i & 1)
+        for mask in range(2 ** len(silent))
+    ]
+
+
+@quiet
+def check_report(report, *, bug, seed=0):
+    """Check that ``report(model, train_images, train_labels, test_images, test_labels)`` no
+    longer has the planted bug ``bug`` (one of :data:`BUGS`, or its number in their order, so
+    that the released test cells do not list them).
+
+    The check computes what the pipeline returns with every combination of the silent bugs
+    left in it, finds the one the student's numbers match, and names the bugs still there;
+    the one for ``bug`` fails. Numbers that match no combination fail every bug's check: the
+    pipeline was changed in another way. ``seed`` picks another model and other images.
+
+    Examples
+    --------
+    >>> def report(model, train_images, train_labels, test_images, test_labels):
+    ...     return pipeline_scores(model, train_images, train_labels, test_images, test_labels)
+    >>> for bug in BUGS:
+    ...     check_report(report, bug=bug)
+    """
+    if bug in range(1, len(BUGS) + 1):
+        bug = list(BUGS)[bug - 1]  # the test cells count the bugs, in the pipeline's order
+    if bug not in BUGS:
+        raise ValueError(f"bug must be 1..{len(BUGS)} or one of {list(BUGS)}, not {bug!r}")
+    data = _pipeline_data(seed)
+    call = "report(model, train_images, train_labels, test_images, test_labels)"
+    versions = _every_version(seed)
+    right = versions[()]
+    wanted = f"{{'loss': {right['loss']:.4f}, 'accuracy': {right['accuracy']:.4f}}}"
+    try:
+        result = report(*(a.copy() if isinstance(a, np.ndarray) else a for a in data))
+    except (CheckFailed, NotImplementedError):  # a stub fails as every other check's does
+        raise
+    except Exception as error:  # the student's error, as data: named, never a traceback
+        message = str(error).splitlines()[0][:200] if str(error) else ""
+        if isinstance(error, ValueError) and "target.ndim - 1" in str(error):
+            what, fix = BUGS["sparse loss"]
+            still = "this bug" if bug == "sparse loss" else "the sparse loss bug, which stops it"
+            fail(
+                f"{call} raised ValueError: {message}",
+                expected=wanted,
+                returned=f"an error: the pipeline still {what} ({still})",
+                hint=fix,
+            )
+        fail(
+            f"{call} raised {type(error).__name__}: {message}",
+            expected=wanted,
+            returned="an error",
+            hint="run report in the notebook on the test set to see which line fails",
+        )
+    if not isinstance(result, dict) or not {"loss", "accuracy"} <= set(result):
+        fail(
+            f"{call} did not return a dict with 'loss' and 'accuracy'.",
+            expected=wanted,
+            returned=describe(result),
+            hint="keep the pipeline's last line: return {'loss': ..., 'accuracy': ...}",
+        )
+    try:
+        loss, accuracy = float(result["loss"]), float(result["accuracy"])
+    except (TypeError, ValueError):
+        fail(
+            f"{call} returned values that are not numbers.",
+            expected=wanted,
+            returned=describe(result),
+            hint="return plain numbers: float(...)",
+        )
+    returned = f"{{'loss': {loss:.4f}, 'accuracy': {accuracy:.4f}}}"
+    matched = [bugs for bugs in _combinations() if _close(versions[bugs], loss, accuracy)]
+    if not matched:
+        fail(
+            f"{call} returned numbers that no version of the pipeline gives, fixed or not.",
+            expected=wanted,
+            returned=returned,
+            hint="fix the five bugs of report_as_given and change nothing else: the same "
+            "model, the test images prepared as in training, the mean cross-entropy and the "
+            "share of images whose most likely digit is their label",
+        )
+    left = matched[0]
+    if bug in left:
+        what, fix = BUGS[bug]
+        others = [other for other in left if other != bug]
+        also = f"; also still there: {', '.join(others)}" if others else ""
+        fail(
+            f"{call} still {what}.",
+            expected=wanted,
+            returned=f"{returned}, what the pipeline gives with this bug{also}",
+            hint=fix,
+        )
+
+
+def _close(scores, loss, accuracy):
+    return abs(scores["accuracy"] - accuracy) <= 1e-6 and np.isclose(
+        scores["loss"], loss, rtol=2e-3, atol=1e-4
+    )

@@ -425,7 +425,12 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
         "epochs with validation_data=(x_val, y_val), then pick by history['val_accuracy']"
     )
     at_epoch = float(epoch).is_integer() and 1 <= epoch <= len(accuracies)
-    if at_epoch and abs(accuracy - history["accuracy"][epoch - 1]) <= 1e-6:
+    if float(epoch).is_integer() and epoch > max_epochs:
+        hint = (
+            f"epoch {epoch} is past max_epochs={max_epochs}: train for the max_epochs you are "
+            "given (epochs=max_epochs), not a number of epochs of your own"
+        )
+    elif at_epoch and abs(accuracy - history["accuracy"][epoch - 1]) <= 1e-6:
         hint = "that is a training accuracy; choose on history['val_accuracy']"
     elif epoch == best and abs(accuracy - expected[1]) <= 1e-4:
         hint = "epochs count from 1: add 1 to the history's index" + BEST_EPOCH_FIRST
@@ -489,3 +494,136 @@ BEST_EPOCH_FIRST = (
 def _on_grid(accuracy, count):
     """Whether an accuracy is k / count for a whole k (up to float32's rounding)."""
     return abs(accuracy * count - round(accuracy * count)) < 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# Part D: a dropout rate chosen on validation data, graded by the course's sweep
+
+DROPOUT_EPOCHS = 20
+"""How long exercise 7's wide network trains for each dropout rate."""
+
+DROPOUT_SWEEP = {
+    # seed: {rate: (validation accuracy, validation loss) after DROPOUT_EPOCHS epochs}
+    0: {0.0: (0.6735, 1.0017), 0.2: (0.8130, 0.8322), 0.4: (0.8325, 0.8549), 0.6: (0.7895, 1.2745)},
+    1: {0.0: (0.7195, 0.9261), 0.2: (0.8110, 0.7613), 0.4: (0.8245, 0.8527), 0.6: (0.6550, 1.4839)},
+    2: {0.0: (0.6745, 1.0393), 0.2: (0.7530, 0.8592), 0.4: (0.7930, 0.9065), 0.6: (0.7475, 1.4734)},
+    3: {0.0: (0.7200, 0.9176), 0.2: (0.8005, 0.8021), 0.4: (0.8265, 0.8822), 0.6: (0.6995, 1.5141)},
+    4: {0.0: (0.6490, 1.0814), 0.2: (0.7525, 0.9153), 0.4: (0.8135, 0.9165), 0.6: (0.7115, 1.3236)},
+    5: {0.0: (0.7255, 0.9063), 0.2: (0.7700, 0.8345), 0.4: (0.8385, 0.8748), 0.6: (0.6900, 1.4575)},
+    6: {0.0: (0.6855, 1.0025), 0.2: (0.7835, 0.8126), 0.4: (0.8070, 0.9208), 0.6: (0.7450, 1.4022)},
+    7: {0.0: (0.7070, 0.9229), 0.2: (0.8100, 0.7875), 0.4: (0.8210, 0.9197), 0.6: (0.7290, 1.3665)},
+    8: {0.0: (0.7350, 0.8524), 0.2: (0.8175, 0.7580), 0.4: (0.8145, 0.8663), 0.6: (0.7300, 1.4387)},
+    9: {0.0: (0.7475, 0.8473), 0.2: (0.7740, 0.8449), 0.4: (0.7995, 0.9514), 0.6: (0.6150, 1.5500)},
+}
+"""The course's sweep of the dropout rate: exercise 7's data at each seed
+(:func:`~mnist_course.checks._reference.overfitting_data`: 1,000 training images, 30% of
+their labels wrong, 2,000 validation images), the wide network (128, 128) with each dropout
+rate, built and trained with that seed for :data:`DROPOUT_EPOCHS` epochs with validation
+data. ``tests/checks/test_ex07_overfitting.py`` reruns seed 0 (marked ``training``) and
+holds it to this table.
+
+Mean over the ten seeds, validation accuracy for rates 0.0, 0.2, 0.4, 0.6: 0.704, 0.788,
+0.817, 0.711; training accuracy: 0.801, 0.666, 0.579, 0.380. No dropout has the highest
+training accuracy at every seed (it memorises the wrong labels) and a lower validation
+accuracy than 0.2 and 0.4 at every seed; 0.6 underfits in 20 epochs. 0.4 has the highest
+validation accuracy at nine seeds, 0.2 at one (seed 8), and 0.2 the lowest validation loss
+at all ten.
+"""
+
+
+def accepted_rates(rates):
+    """The rates of ``rates`` that were the best of them at one seed or more of
+    :data:`DROPOUT_SWEEP`, by the validation accuracy (highest) or the validation loss
+    (lowest) after the last epoch: both are fair ways to compare.
+
+    Examples
+    --------
+    >>> accepted_rates((0.0, 0.2, 0.4, 0.6))
+    [0.2, 0.4]
+    """
+    accepted = set()
+    for scores in DROPOUT_SWEEP.values():
+        accepted.add(max(rates, key=lambda rate: scores[rate][0]))
+        accepted.add(min(rates, key=lambda rate: scores[rate][1]))
+    return sorted(accepted)
+
+
+def _sweep_means(rates):
+    return {
+        rate: float(np.mean([scores[rate][0] for scores in DROPOUT_SWEEP.values()]))
+        for rate in rates
+    }
+
+
+@quiet
+def check_choose_dropout(choose_dropout, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
+    """Check ``choose_dropout(x_train, y_train, x_val, y_val, rates=..., seed=...)``.
+
+    It must return one of ``rates``, chosen without reading the test set, that the course's
+    sweep (:data:`DROPOUT_SWEEP`: every rate trained at ten seeds) found the best of
+    ``rates`` at one seed or more (:func:`accepted_rates`). How the student compares the rates
+    is theirs; a rate that was never the best, such as no dropout (what training accuracy
+    picks), fails.
+
+    Examples
+    --------
+    >>> check_choose_dropout(lambda x, y, xv, yv, *, rates, seed: 0.4)
+    """
+    (x_train, y_train), (x_val, y_val) = overfitting_data(seed)
+    rates = tuple(float(rate) for rate in rates)
+    call = f"choose_dropout(x_train, y_train, x_val, y_val, rates={rates}, seed={seed})"
+    with sealed_test_set(choose_dropout, call):
+        result = choose_dropout(
+            x_train.copy(), y_train.copy(), x_val.copy(), y_val.copy(), rates=rates, seed=seed
+        )
+    accepted = accepted_rates(rates)
+    means = _sweep_means(rates)
+    sweep = ", ".join(f"{rate}: {mean:.3f}" for rate, mean in means.items())
+    wanted = f"one of {accepted}: the rates the course's sweep found best at some seed"
+    try:
+        chosen = float(result)
+    except (TypeError, ValueError):
+        fail(
+            f"{call} did not return a rate.",
+            expected=wanted,
+            returned=describe(result),
+            hint="return the chosen rate itself, a number from rates, for example 0.2",
+        )
+    matches = [rate for rate in rates if abs(rate - chosen) <= 1e-9]
+    if not matches:
+        hint = f"return one of the rates you were given, {list(rates)}"
+        whole = float(chosen).is_integer() and 0 <= chosen < len(rates)
+        if whole and rates[int(chosen)] in accepted:
+            hint = (
+                f"{int(chosen)} is a position in rates; return the rate itself, "
+                f"rates[{int(chosen)}] = {rates[int(chosen)]}"
+            )
+        elif chosen in (0.0, 0.2, 0.4, 0.6):
+            hint += ": compare the rates passed as `rates`, not a list of your own"
+        fail(
+            f"{call} returned {describe(result)}, which is not one of the rates.",
+            expected=wanted,
+            returned=describe(result),
+            hint=hint,
+        )
+    if matches[0] in accepted:
+        return
+    hint = (
+        f"the sweep's mean validation accuracy after {DROPOUT_EPOCHS} epochs, over ten seeds, "
+        f"was {sweep}; {matches[0]} was never the best. Train the network once per rate, "
+        "score each on x_val, y_val, and keep the rate with the highest validation accuracy"
+    )
+    if matches[0] == min(rates):
+        hint = (
+            f"{matches[0]} is the least dropout: it leaves the network free to memorise the "
+            "wrong labels, so it has the highest training accuracy and a low validation "
+            f"accuracy (the sweep's means after {DROPOUT_EPOCHS} epochs: {sweep}). Did you "
+            "compare training accuracies, or keep the lowest validation accuracy? Keep the "
+            "rate with the highest accuracy on x_val, y_val"
+        )
+    fail(
+        f"{call} returned {matches[0]}.",
+        expected=wanted,
+        returned=f"{matches[0]}, never the best of {list(rates)} at any seed of the sweep",
+        hint=hint,
+    )

@@ -160,6 +160,14 @@ CASES = {
     "paired": ([0.950, 0.965, 0.958, 0.970, 0.945], [0.954, 0.968, 0.962, 0.973, 0.949]),
     # three seeds, mean difference 3 standard errors: above the loose 2-SE rule, below t
     "three seeds": ([0.960, 0.962, 0.958], [0.964, 0.963, 0.962]),
+    # the mean difference is 2.69 standard errors: past t for 5 degrees of freedom (2.571),
+    # short of t for 4 (2.776), which five paired runs leave; so T_CRITICAL[n] says "better"
+    "five seeds": (
+        [0.9612, 0.9580, 0.9655, 0.9601, 0.9634],
+        [0.9611, 0.9589, 0.9674, 0.9630, 0.9673],
+    ),
+    # the same between t for 4 and for 3 degrees of freedom (-2.94 standard errors), worse
+    "four seeds": ([0.9540, 0.9575, 0.9522, 0.9561], [0.9536, 0.9551, 0.9508, 0.9527]),
 }
 """Inputs of the verdict check; each is (baseline, changed), one accuracy per seed."""
 
@@ -240,8 +248,21 @@ def check_verdict(verdict, *, case="better"):
             f"better when mean - t * error > 0, worse when mean + t * error < 0; with {n} "
             f"seeds t = T_CRITICAL[{n - 1}] = {t_critical(n)}"
         )
-        if said == _verdict(mean, 2 * error):
+        loose = said == _verdict(mean, 2 * error)
+        shifted = said == _verdict(mean, t_critical(n + 1) * error)
+        degrees = (
+            f"{n} paired differences leave {n - 1} degrees of freedom (their mean is estimated "
+            f"from them first): t = T_CRITICAL[{n - 1}] = {t_critical(n)}"
+        )
+        if loose and shifted:
+            hint = (
+                f"that is the verdict of a t below {t_critical(n)}, such as 2 standard errors or "
+                f"T_CRITICAL[{n}] = {t_critical(n + 1)}; {degrees}"
+            )
+        elif loose:
             hint = f"with {n} seeds, 2 standard errors is too loose: use t = {t_critical(n)}"
+        elif shifted:
+            hint = f"that is the verdict of t = T_CRITICAL[{n}] = {t_critical(n + 1)}; {degrees}"
         fail(f"{call} gave the wrong verdict.", expected=wanted, returned=returned, hint=hint)
 
 

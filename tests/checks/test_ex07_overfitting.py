@@ -245,3 +245,127 @@ def choose_epochs(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
     message = fails_with(checks.check_choose_epochs, choose, match="returned")
     assert "that is the last epoch" in message
     assert "memorises the wrong labels" in message
+
+
+@pytest.mark.training
+def test_choose_epochs_that_always_trains_twenty_epochs_fails_the_hidden_max_epochs(fails_with):
+    # the hidden test's max_epochs changes the answer: ignoring it returns an epoch past it
+    source = CHOOSE.format(data="x_train, y_train, x_val, y_val").replace(
+        "max_epochs=max_epochs, seed", "max_epochs=20, seed"
+    )
+    choose, _ = notebook_function(source)
+    message = fails_with(checks.check_choose_epochs, choose, max_epochs=4, seed=1, match="returned")
+    assert "is past max_epochs=4" in message
+
+
+# Part D: a dropout rate chosen on validation data
+
+CHOOSE_DROPOUT = """
+def choose_dropout(x_train, y_train, x_val, y_val, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
+    scores = {{}}
+    for rate in rates:
+        model = mnist_course.compile_model(
+            mnist_course.build_mlp(hidden_units=(128, 128), dropout=rate, seed=seed))
+        history = mnist_course.train(model, x_train, y_train, epochs=20, seed=seed,
+            validation_data=(x_val, y_val), verbose=0)
+        scores[rate] = {score}
+    return {pick}(scores, key=scores.get)
+"""
+
+
+def dropout_function(score='history.history["val_accuracy"][-1]', pick="max", **namespace):
+    namespace = {"np": np, "mnist_course": mnist_course, **namespace}
+    exec(CHOOSE_DROPOUT.format(score=score, pick=pick), namespace)
+    return namespace["choose_dropout"]
+
+
+def test_the_sweep_accepts_the_regularised_rates_and_never_no_dropout_or_too_much():
+    assert set(checks.DROPOUT_SWEEP) == set(range(10))
+    visible, hidden = (
+        checks.accepted_rates((0.0, 0.2, 0.4, 0.6)),
+        checks.accepted_rates((0.6, 0.0, 0.2)),
+    )
+    assert 0.0 not in visible and 0.6 not in visible and 0.4 in visible
+    assert hidden == [0.2]
+    # without dropout the validation accuracy is lower than with 0.2 at every seed, and so
+    # is the validation loss (not so against 0.4: at seeds 8 and 9 no dropout has the lower loss)
+    assert checks.accepted_rates((0.0, 0.2)) == [0.2]
+    assert checks.accepted_rates((0.0, 0.4)) == [0.0, 0.4]
+    # the course's pick at the checks' seeds (0 visible, 3 hidden) is accepted by construction
+    for seed, rates, accepted in ((0, (0.0, 0.2, 0.4, 0.6), visible), (3, (0.6, 0.0, 0.2), hidden)):
+        scores = checks.DROPOUT_SWEEP[seed]
+        assert max(rates, key=lambda rate: scores[rate][0]) in accepted
+
+
+@pytest.mark.training
+def test_choose_dropout_on_last_validation_accuracy_passes_and_reproduces_the_sweep():
+    scores = {}
+
+    def record(rate, history):
+        scores[rate] = (history["val_accuracy"][-1], history["val_loss"][-1])
+        return history["val_accuracy"][-1]
+
+    checks.check_choose_dropout(dropout_function("record(rate, history.history)", record=record))
+    for rate, (accuracy, loss) in checks.DROPOUT_SWEEP[0].items():
+        assert abs(scores[rate][0] - accuracy) < 0.03 and abs(scores[rate][1] - loss) < 0.1
+
+
+@pytest.mark.training
+def test_choose_dropout_on_the_lowest_validation_loss_passes():
+    choose = dropout_function('history.history["val_loss"][-1]', pick="min")
+    checks.check_choose_dropout(choose, rates=(0.2, 0.6))
+
+
+@pytest.mark.training
+def test_choose_dropout_on_training_accuracy_is_told_it_picked_the_least_dropout(fails_with):
+    choose = dropout_function('history.history["accuracy"][-1]')
+    message = fails_with(checks.check_choose_dropout, choose, rates=(0.0, 0.2), match="returned")
+    assert "the least dropout" in message and "compare training accuracies" in message
+
+
+@pytest.mark.training
+def test_choose_dropout_that_keeps_the_lowest_validation_accuracy_fails(fails_with):
+    choose = dropout_function(pick="min")
+    fails_with(checks.check_choose_dropout, choose, rates=(0.0, 0.2), match="returned 0.0")
+
+
+def test_choose_dropout_with_rates_of_its_own_fails_the_hidden_rates(fails_with):
+    def choose(x_train, y_train, x_val, y_val, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
+        return 0.4
+
+    checks.check_choose_dropout(choose)
+    message = fails_with(
+        checks.check_choose_dropout, choose, rates=(0.6, 0.0, 0.2), seed=3, match="not one of"
+    )
+    assert "compare the rates passed as `rates`" in message
+
+
+def test_choose_dropout_returning_a_position_says_return_the_rate(fails_with):
+    def choose(x_train, y_train, x_val, y_val, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
+        return 2
+
+    message = fails_with(checks.check_choose_dropout, choose, match="not one of the rates")
+    assert "rates[2] = 0.4" in message
+
+
+def test_choose_dropout_that_keeps_too_much_dropout_is_shown_the_sweep(fails_with):
+    def choose(x_train, y_train, x_val, y_val, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
+        return rates[-1]
+
+    message = fails_with(checks.check_choose_dropout, choose, match="returned 0.6")
+    assert "was never the best" in message and "0.4: 0." in message
+
+
+def test_choose_dropout_that_reads_the_test_set_is_caught(fails_with):
+    (_, _), (x_val, y_val) = checks.overfitting_data(0)
+    source = """
+def choose_dropout(x_train, y_train, x_val, y_val, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
+    return rates[int(len(x_test)) % len(rates)]
+"""
+    namespace = {"x_test": x_val, "y_test": y_val}
+    exec(source, namespace)
+    fails_with(
+        checks.check_choose_dropout,
+        namespace["choose_dropout"],
+        match="used x_test while choosing",
+    )

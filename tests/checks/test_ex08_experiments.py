@@ -142,7 +142,7 @@ def test_verdict_accepts_the_rule_written_two_ways_for_every_case(function, case
     checks.check_verdict(function, case=case)
 
 
-def with_rule(*, sign=1, ddof=1, unpaired=False, sqrt_n=True, t=None):
+def with_rule(*, sign=1, ddof=1, unpaired=False, sqrt_n=True, t=None, degrees=None):
     def verdict(baseline, changed):
         b, c = np.asarray(baseline), np.asarray(changed)
         d = sign * (c - b)
@@ -151,7 +151,8 @@ def with_rule(*, sign=1, ddof=1, unpaired=False, sqrt_n=True, t=None):
             error = np.sqrt(np.var(b, ddof=1) / n + np.var(c, ddof=1) / n)
         else:
             error = np.std(d, ddof=ddof) / (np.sqrt(n) if sqrt_n else 1)
-        margin = (T_CRITICAL[n - 1] if t is None else t) * error
+        factor = T_CRITICAL[n - 1 if degrees is None else degrees(n)] if t is None else t
+        margin = factor * error
         mean = d.mean()
         said = (
             "better"
@@ -173,11 +174,31 @@ def with_rule(*, sign=1, ddof=1, unpaired=False, sqrt_n=True, t=None):
         (with_rule(unpaired=True), "paired", "take the differences seed by seed first"),
         (with_rule(sqrt_n=False), "better", "divide by sqrt(n)"),
         (with_rule(t=2), "three seeds", "2 standard errors is too loose"),
+        (with_rule(t=2), "five seeds", "such as 2 standard errors or T_CRITICAL[5]"),
+        (with_rule(degrees=lambda n: n), "five seeds", "leave 4 degrees of freedom"),
+        (with_rule(degrees=lambda n: n), "four seeds", "t = T_CRITICAL[3] = 3.182"),
     ],
-    ids=["reversed", "population-std", "unpaired", "no-sqrt-n", "two-standard-errors"],
+    ids=[
+        "reversed",
+        "population-std",
+        "unpaired",
+        "no-sqrt-n",
+        "two-standard-errors",
+        "two-standard-errors-five-seeds",
+        "n-degrees-of-freedom",
+        "n-degrees-of-freedom-four-seeds",
+    ],
 )
 def test_verdict_mistakes_are_named(function, case, hint, fails_with):
     assert hint in fails_with(checks.check_verdict, function, case=case, match="returned|verdict")
+
+
+def test_verdict_with_n_degrees_of_freedom_passes_the_cases_that_cannot_tell_them_apart():
+    """Only the cases made for it (five and four seeds) catch t for n degrees of freedom, so
+    they are what makes that mistake fail; the others agree with the right rule."""
+    wrong = with_rule(degrees=lambda n: n)
+    for case in set(checks.CASES) - {"five seeds", "four seeds"}:
+        checks.check_verdict(wrong, case=case)
 
 
 def test_verdict_with_a_made_up_word_says_which_three(fails_with):
