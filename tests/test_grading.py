@@ -1063,7 +1063,7 @@ def exported_scores(root):
 
 
 def autograde(root, assignment, *extra):
-    return run_course("autograde", assignment, "--jobs", "2", *extra, cwd=root, timeout=1200)
+    return run_course("autograde", assignment, "--jobs", "2", *extra, cwd=root, timeout=3600)
 
 
 @pytest.mark.nbgrader
