@@ -90,7 +90,7 @@ def graded_course(tmp_path):
 
     graded = run_course("autograde", EXERCISE, cwd=root, timeout=1200)
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    assert f"{STUDENT}: graded, 0 of 6 points" in graded.stdout, graded.stdout
+    assert f"{STUDENT}: graded, 0 of 8 points" in graded.stdout, graded.stdout
     return root
 
 
@@ -252,7 +252,7 @@ def test_a_written_answer_graded_in_formgrader_reaches_the_export_and_the_feedba
     assert exported.returncode == 0, exported.stdout + exported.stderr
     items = {tuple(row[:3]): row[3:] for row in read_csv(root / "grades_by_item.csv")[1:]}
     assert items[STUDENT, EXERCISE, WRITTEN] == [str(POINTS), "2", "graded"]
-    assert items[STUDENT, EXERCISE, "total"] == [str(POINTS), "6", "graded"]
+    assert items[STUDENT, EXERCISE, "total"] == [str(POINTS), "8", "graded"]
     lms = {row[3]: row[5:] for row in read_csv(root / "grades_for_lms.csv")[2:]}
     assert lms[STUDENT] == [str(POINTS)]
 
@@ -260,7 +260,7 @@ def test_a_written_answer_graded_in_formgrader_reaches_the_export_and_the_feedba
     feedback = root / "grading" / "feedback" / STUDENT / EXERCISE / f"{EXERCISE}.html"
     html = feedback.read_text(encoding="utf-8")
     assert f"Written response</a> (Score: {POINTS:.1f} / 2.0)" in html
-    assert f"{EXERCISE} (Score: {POINTS:.1f} / 6.0)" in html
+    assert f"{EXERCISE} (Score: {POINTS:.1f} / 8.0)" in html
     assert COMMENT in html and "One run with seed 0 would have been enough" in html
     assert RUBRIC not in html and "For the grader" not in html
 

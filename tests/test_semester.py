@@ -149,7 +149,7 @@ def test_a_late_student_loses_the_policy_s_share_and_the_export_marks_every_gap(
     assert by_key["late", "ex01_data", "late penalty"] == ["1.2", "", "graded"]
     assert by_key["late", "ex01_data", "total"] == ["4.8", "6", "graded"]
     assert by_key["ontime", "ex01_data", "total"] == ["6", "6", "graded"]
-    assert by_key["ontime", "ex08_experiments", "total"] == ["", "6", "not submitted"]
+    assert by_key["ontime", "ex08_experiments", "total"] == ["", "8", "not submitted"]
     written = [row for key, row in by_key.items() if key[:2] == ("late", "ex08_experiments")]
     assert ["", "2", "needs manual grading"] in written  # the written answer, not 0
     assert by_key["late", "ex08_experiments", "total"][2] == "needs manual grading"
@@ -164,7 +164,7 @@ def test_a_late_student_loses_the_policy_s_share_and_the_export_marks_every_gap(
         "ex01_data",
         "ex08_experiments",
     ]
-    assert lms[1][0] == "Points Possible" and lms[1][5:] == ["6", "6"]
+    assert lms[1][0] == "Points Possible" and lms[1][5:] == ["6", "8"]
     rows = {row[3]: row[5:] for row in lms[2:]}
     assert rows == {"late": ["4.8", ""], "ontime": ["6", ""]}
 
