@@ -32,8 +32,11 @@ def build_mlp(
         training, it sets that fraction of the layer's outputs to zero, a new random choice
         for every batch (lesson 7).
     l2 : float, default 0.0
-        If above 0, each Dense layer's weights get an L2 penalty: ``l2 * sum(w ** 2)`` is
-        added to the loss, which pulls the weights towards zero (weight decay, lesson 7).
+        If above 0, each Dense layer's kernel (not its bias) gets an L2 penalty:
+        ``l2 * sum(w ** 2)`` is added to the loss, which pulls those weights towards zero.
+        Under plain gradient descent that is weight decay; under Adam it is not, since Adam
+        rescales the penalty's gradient per weight (``keras.optimizers.AdamW`` decays the
+        weights directly; lesson 7).
     seed : int, optional
         Seeds Keras (``keras.utils.set_random_seed``) before the weights are drawn.
 
