@@ -238,7 +238,7 @@ def recorded_number(value, name, question):
     >>> recorded_number("2.5", "PREDICTED_LOSS", "the loss")
     Traceback (most recent call last):
     ...
-    mnist_course.checks._state.CheckFailed: PREDICTED_LOSS is not a number.
+    mnist_course._errors.CheckFailed: PREDICTED_LOSS is not a number.
       expected: a number: the loss
       returned: '2.5'
       hint: write the number itself, without quotes: PREDICTED_LOSS = 2.5

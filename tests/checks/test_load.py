@@ -92,7 +92,7 @@ def test_answer_cells_that_patch_the_checks_gain_nothing(patch):
     answer += "def normalize(x):\n    return x / 255\n"
     result = run_answer_then_test_cell(answer)
     assert result.returncode != 0
-    assert "checks._state.CheckFailed: normalize(x)" in result.stderr
+    assert "_errors.CheckFailed: normalize(x)" in result.stderr
     assert "subtract 0.5 after dividing by 255" in result.stderr
 
 
