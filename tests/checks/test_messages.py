@@ -309,14 +309,14 @@ EX05 = [
         "compile_model",
         "def compile_model(model):\n    model.compile(optimizer='adam', "
         "loss='categorical_crossentropy', metrics=['accuracy'])\n",
-        {"test_compile_model", "test_accuracy"},
+        {"test_compile_model", "test_train"},
         says="returned None",
     ),
     mistake(
         "metrics as a string",
         "compile_model",
         COMPILE.format("optimizer='adam', loss='categorical_crossentropy', metrics='accuracy'"),
-        {"test_compile_model", "test_accuracy"},
+        {"test_compile_model", "test_train"},
         says="metrics=['accuracy']",
         alone=True,
     ),
@@ -326,7 +326,7 @@ EX05 = [
         COMPILE.format(
             "optimizer=keras.optimizers.Adam, loss='categorical_crossentropy', metrics=['accuracy']"
         ),
-        {"test_compile_model", "test_accuracy"},
+        {"test_compile_model", "test_train"},
         says="parentheses",
         alone=True,
     ),
@@ -334,7 +334,7 @@ EX05 = [
         "a misspelt metric",
         "compile_model",
         COMPILE.format("optimizer='adam', loss='categorical_crossentropy', metrics=['acuracy']"),
-        {"test_compile_model", "test_accuracy"},
+        {"test_compile_model", "test_train"},
         says="'acuracy'",
         alone=True,
     ),
