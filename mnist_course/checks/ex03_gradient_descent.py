@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from ._inputs import prepared
+from ._inputs import prepared, toy_task
 from ._messages import STUDENT_FUNCTION, as_array, blame, describe, fail, quiet, raised_in
 from ._reference import TEST_SIZE, TRAIN_SIZE, softmax_regression_loss
 from ._reference import softmax as _softmax
@@ -383,15 +383,6 @@ def _name(train):
     return name if name.isidentifier() else "train_softmax_regression"
 
 
-def _toy_task(seed=0, n=300, features=4, classes=3):
-    """Points around three centres: softmax regression separates them well."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, classes, size=n)
-    centres = rng.normal(0, 1, size=(classes, features))
-    x = centres[labels] + rng.normal(0, 0.3, size=(n, features))
-    return x, np.eye(classes)[labels]
-
-
 def _run(train, call, x, y, **options):
     result = _call(train, call, x.copy(), y.copy(), **options)
     if not isinstance(result, tuple | list) or len(result) != 3:
@@ -445,7 +436,7 @@ def check_training_loop(train, *, seed=0):
     >>> from mnist_course.checks._reference import softmax_regression
     >>> check_training_loop(softmax_regression)
     """
-    x, y = _toy_task(seed)
+    x, y = toy_task(seed)
     options = {"epochs": 4, "batch_size": 32, "learning_rate": 0.5, "seed": seed}
     shown = ", ".join(f"{key}={value}" for key, value in options.items())
     call = f"{_name(train)}(x, y, {shown}) for x of shape {x.shape}"
@@ -541,7 +532,7 @@ def course_losses(x, y, *, epochs, batch_size, learning_rate, seed, mistake=None
     Examples
     --------
     >>> from mnist_course.checks._reference import softmax_regression
-    >>> x, y = _toy_task(0)
+    >>> x, y = toy_task(0)
     >>> options = {"epochs": 2, "batch_size": 32, "learning_rate": 0.5, "seed": 0}
     >>> bool(np.allclose(course_losses(x, y, **options), softmax_regression(x, y, **options)[2]))
     True

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._inputs import prepared
+from ._inputs import prepared, toy_task
 from ._messages import as_array, describe, fail, quiet
 from ._reference import TEST_SIZE, TRAIN_SIZE
 from ._reference import softmax as _softmax
@@ -147,7 +147,7 @@ def course_network(
 
     Examples
     --------
-    >>> x, y = _toy_task(0)
+    >>> x, y = toy_task(0)
     >>> *weights, losses = course_network(x, y, hidden_units=8, epochs=4, batch_size=32,
     ...     learning_rate=0.5)
     >>> weights[0].shape, len(losses), losses[-1] < losses[0] / 2
@@ -740,15 +740,6 @@ def check_prediction(predictions, *, key):
 # Part E: the training loop
 
 
-def _toy_task(seed=0, n=300, features=4, classes=3):
-    """Points around three centres: a small network separates them well."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, classes, size=n)
-    centres = rng.normal(0, 1, size=(classes, features))
-    x = centres[labels] + rng.normal(0, 0.3, size=(n, features))
-    return x, np.eye(classes)[labels]
-
-
 def _run(train, call, x, y, **options):
     result = _call(train, call, x.copy(), y.copy(), **options)
     if not isinstance(result, tuple | list) or len(result) != 5:
@@ -778,7 +769,7 @@ def check_training_loop(train, *, seed=0):
     --------
     >>> check_training_loop(course_network)
     """
-    x, y = _toy_task(seed)
+    x, y = toy_task(seed)
     options = {"hidden_units": 8, "epochs": 4, "batch_size": 32, "learning_rate": 0.5, "seed": seed}
     shown = ", ".join(f"{key}={value}" for key, value in options.items())
     call = f"{_name(train)}(x, y, {shown}) for x of shape {x.shape}"
