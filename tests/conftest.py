@@ -3,6 +3,11 @@
 The course's paths and the helpers that run its commands in a subprocess are plain
 constants and functions, in ``tests/helpers.py`` (``from helpers import ROOT``): with
 ``--import-mode=importlib`` a test file cannot import this conftest.
+
+Two hooks order the run for ``pytest -n 2 --dist loadfile`` (the README's test command): the
+heaviest files start first, so that no worker is left alone with a long file at the end, and
+the site test runs after the lessons' test on the same worker, since it builds the site from
+the lessons that test executed and stored (otherwise it would execute them a second time).
 """
 
 import gzip
@@ -12,6 +17,49 @@ import numpy as np
 import pytest
 
 from mnist_course import data
+
+MARK_SECONDS = {
+    "nbgrader": 120,
+    "postgres": 60,
+    "notebooks": 40,
+    "browser": 30,
+    "training": 30,
+    "full_data": 5,
+}
+"""A rough cost of one test by its heaviest mark (seconds on a 2-core CPU); 0.2 for a test
+without one. Only the files' order depends on it."""
+
+
+def _work_unit(nodeid):
+    """The file a test runs with; the site's test runs with the lessons' test."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/test_lessons.py" if path == "tests/test_site.py" else path
+
+
+def pytest_collection_modifyitems(items):
+    """Order the files by their tests' cost, heaviest first; a file's tests keep their order."""
+    cost, first = {}, {}
+    for index, item in enumerate(items):
+        unit = _work_unit(item.nodeid)
+        marks = [MARK_SECONDS.get(mark.name, 0) for mark in item.iter_markers()]
+        cost[unit] = cost.get(unit, 0) + (max(marks, default=0) or 0.2)
+        first.setdefault(unit, index)
+    items.sort(key=lambda item: (-cost[_work_unit(item.nodeid)], first[_work_unit(item.nodeid)]))
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` in the order above, with the site's test after the lessons'."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class CourseScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return _work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the order of pytest_collection_modifyitems
+    return CourseScheduling(config, log)
 
 
 def write_idx(path, array, *, compress=False):
