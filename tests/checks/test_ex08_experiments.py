@@ -25,6 +25,21 @@ def test_compare_activations_returning_made_up_accuracies_fails(fails_with):
     fails_with(checks.check_compare_activations, compare, match="returned 0.5 for 'relu'")
 
 
+@pytest.mark.training
+def test_compare_activations_that_trains_activations_of_its_own_fails(fails_with):
+    """An answer that ignores `activations` (issue 20): it always compares relu and sigmoid,
+    the visible test's pair, in either order. The check's second run asks for the last
+    activation alone, so it returns more than was asked for."""
+
+    def compare(activations, x_train, y_train, x_val, y_val, *, epochs=1, seed=0):
+        return {activation: 0.9 for activation in ("relu", "sigmoid")}
+
+    message = fails_with(
+        checks.check_compare_activations, compare, match=r"compare_activations\(\['sigmoid'\]"
+    )
+    assert "not a list of your own" in message and "the key 'sigmoid' alone" in message
+
+
 def test_compare_activations_returning_a_list_fails(fails_with):
     fails_with(
         checks.check_compare_activations,
