@@ -94,12 +94,15 @@ def check_compare_activations(
         if first is None:
             continue
         if second is None or abs(first - second) > 1e-9:
+            alone = f" (with activations={repeated})" if repeated != activations else ""
             fail(
-                f"{call} gave another accuracy for {activation!r} when run again.",
+                f"{call} gave another accuracy for {activation!r} when run again{alone}.",
                 expected=f"{first:.4f} again: the same seed gives the same run",
                 returned=f"{second!r}",
                 hint="pass the seed everywhere: build_mlp(activation=..., seed=seed) draws the "
-                "first weights, train(..., seed=seed) the order of the batches",
+                "first weights, train(..., seed=seed) the order of the batches; each model "
+                "seeded on its own, so that an activation's number does not depend on the ones "
+                "trained before it",
             )
     for activation, value in expected.items():
         found = _accuracy(result, activation)
