@@ -628,7 +628,19 @@ def check_finite_difference(finite_difference_, loss, *, seed=0, eps=1e-2):
             "(its own check, test_loss, says what is wrong, or that your forward() is)",
         )
     call = f"finite_difference(W1, b1, W2, b2, x, y, eps={eps}) for W1 {W1.shape}"
+    given = [array.copy() for array in (W1, b1, W2, b2, x, y)]
     result = _arrays(_call(finite_difference_, call, W1, b1, W2, b2, x, y, eps=eps), call, 4, NAMES)
+    for name, before, after in zip(
+        ("W1", "b1", "W2", "b2", "x", "y"), given, (W1, b1, W2, b2, x, y), strict=True
+    ):
+        if not np.array_equal(before, after):
+            fail(
+                f"{call} changed its input {name}.",
+                expected="the arrays it was given left as they were",
+                returned=f"{name} changed in place",
+                hint="nudge a copy (np.array(W1, dtype=float)), or put each entry back to its "
+                "value after its two evaluations",
+            )
     expected = finite_difference(W1, b1, W2, b2, x, y, eps=eps)
     for name, array, wanted in zip(NAMES, result, expected, strict=True):
         if array.shape != wanted.shape:

@@ -77,7 +77,9 @@ def check_compile_model(compile_model):
     """Check that ``compile_model(model)`` compiles with Adam (0.001), cross-entropy, accuracy.
 
     The loss and metric are checked by what they compute, so ``"categorical_crossentropy"``,
-    ``keras.losses.CategoricalCrossentropy()`` and the function all pass.
+    ``keras.losses.CategoricalCrossentropy()`` and the function all pass. It must compile and
+    return the model it is given, the course's and then one with another hidden layer and
+    other weights, not a model of its own.
 
     Examples
     --------
@@ -88,21 +90,9 @@ def check_compile_model(compile_model):
 
     model = reference_model()
     call = "compile_model(model)"
+    given = model.get_weights()
     result = compile_model(model)
-    if result is None:
-        fail(
-            f"{call} returned None.",
-            expected="the compiled model",
-            returned="None",
-            hint="end with `return model` (model.compile(...) itself returns None)",
-        )
-    if not isinstance(result, keras.Model) or not getattr(result, "compiled", False):
-        fail(
-            f"{call} did not return a compiled model.",
-            expected="the model, compiled",
-            returned=describe(result),
-            hint="call model.compile(optimizer=..., loss=..., metrics=[...]), then return model",
-        )
+    _check_compiled(result, given, call)
     optimizer = result.optimizer
     if not isinstance(optimizer, keras.optimizers.Adam):
         fail(
@@ -120,6 +110,47 @@ def check_compile_model(compile_model):
             hint="keep Adam's default: optimizer='adam'",
         )
     _check_loss_and_metric(result, call)
+    # Another model than the course's, with other weights: compile_model compiles the one it
+    # is given, whatever it is
+    from ..models import build_mlp
+
+    other = build_mlp(hidden_units=(32,), seed=1)
+    call = "compile_model(model) for a model with one hidden layer of 32 units"
+    _check_compiled(compile_model(other), other.get_weights(), call)
+
+
+def _check_compiled(result, given, call):
+    """Fail unless ``result`` is the model given (its weights ``given``), compiled."""
+    import keras
+
+    if result is None:
+        fail(
+            f"{call} returned None.",
+            expected="the compiled model",
+            returned="None",
+            hint="end with `return model` (model.compile(...) itself returns None)",
+        )
+    if not isinstance(result, keras.Model) or not getattr(result, "compiled", False):
+        fail(
+            f"{call} did not return a compiled model.",
+            expected="the model, compiled",
+            returned=describe(result),
+            hint="call model.compile(optimizer=..., loss=..., metrics=[...]), then return model",
+        )
+    weights = result.get_weights()
+    if len(weights) != len(given) or not all(
+        w.shape == g.shape and np.array_equal(w, g) for w, g in zip(weights, given, strict=False)
+    ):
+        shapes = [tuple(w.shape) for w in weights[::2]]
+        fail(
+            f"{call} returned another model than the one it was given.",
+            expected=f"the model given, compiled: kernels of shapes "
+            f"{[tuple(g.shape) for g in given[::2]]}, its weights unchanged",
+            returned=f"a model with kernels of shapes {shapes}"
+            + (", other weights" if shapes == [tuple(g.shape) for g in given[::2]] else ""),
+            hint="compile the model you are given, model.compile(...), and return it; do not "
+            "build a new one",
+        )
 
 
 def _check_loss_and_metric(model, call):

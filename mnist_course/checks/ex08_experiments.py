@@ -24,9 +24,10 @@ def check_compare_activations(
     """Check ``compare_activations(activations, x_train, y_train, x_val, y_val, ...)``.
 
     It must return ``{activation: validation accuracy}`` within ``EXPERIMENT_TOLERANCE`` of the
-    course's own run with the same seed, and the very same numbers when run again after the
-    random generators were left in another state: an experiment that forgets to pass the seed
-    to ``build_mlp`` or to ``train`` gives other numbers and is told so. With
+    course's own run with the same seed, and the very same number when run again for the last
+    activation alone after the random generators were left in another state: an experiment
+    that forgets to pass the seed to ``build_mlp`` or to ``train`` gives another number and is
+    told so, and one that trains activations of its own returns more than was asked for. With
     ``repeat=False`` it runs once (the seeds it passes are still checked): a hidden test
     that only varies the arguments after a visible one ran it twice.
 
@@ -70,21 +71,38 @@ def check_compare_activations(
             returned=describe(result),
             hint="results[activation] = the validation accuracy of the model with that activation",
         )
-    again = result
+    again, repeated = result, activations
     if repeat:
-        deterministic(2000)  # other random state: only an experiment seeded throughout repeats
-        again = compare_activations(list(activations), *data, epochs=epochs, seed=seed)
-    for activation in activations:
+        # The last activation alone, run again from another random state: only an experiment
+        # seeded throughout repeats its number, and only one that trains the activations it
+        # is given returns that one alone
+        repeated = activations[-1:]
+        deterministic(2000)
+        again = compare_activations(list(repeated), *data, epochs=epochs, seed=seed)
+        if not isinstance(again, dict) or set(again) != set(repeated):
+            fail(
+                f"compare_activations({repeated}, x_train, y_train, x_val, y_val, "
+                f"epochs={epochs}, seed={seed}) did not return one accuracy per activation "
+                "it was given.",
+                expected=f"a dict with the key {repeated[0]!r} alone",
+                returned=describe(again),
+                hint="train one model for each activation in `activations`, the list you are "
+                "given, not a list of your own",
+            )
+    for activation in repeated:
         first, second = _accuracy(result, activation), _accuracy(again, activation)
         if first is None:
             continue
         if second is None or abs(first - second) > 1e-9:
+            alone = f" (with activations={repeated})" if repeated != activations else ""
             fail(
-                f"{call} gave another accuracy for {activation!r} when run again.",
+                f"{call} gave another accuracy for {activation!r} when run again{alone}.",
                 expected=f"{first:.4f} again: the same seed gives the same run",
                 returned=f"{second!r}",
                 hint="pass the seed everywhere: build_mlp(activation=..., seed=seed) draws the "
-                "first weights, train(..., seed=seed) the order of the batches",
+                "first weights, train(..., seed=seed) the order of the batches; each model "
+                "seeded on its own, so that an activation's number does not depend on the ones "
+                "trained before it",
             )
     for activation, value in expected.items():
         found = _accuracy(result, activation)

@@ -160,6 +160,49 @@ def test_finite_difference_mistakes_are_named(estimate, named, fails_with):
     assert named in message
 
 
+def test_finite_difference_that_nudges_the_arrays_it_was_given_says_so(fails_with):
+    """Part C says: do not change the arrays you are given (nudge copies). Nudging them in
+    place and putting each entry back is correct; leaving them nudged is not."""
+
+    def nudging_in_place(W1, b1, W2, b2, x, y, eps=1e-5):
+        slopes = []
+        for array in (W1, b1, W2, b2):
+            slope = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                keep = array[index]
+                array[index] = keep + eps
+                up = checks.course_loss(W1, b1, W2, b2, x, y)
+                array[index] = keep - eps
+                down = checks.course_loss(W1, b1, W2, b2, x, y)
+                slope[index] = (up - down) / (2 * eps)
+            slopes.append(slope)
+        return tuple(slopes)
+
+    def restoring(W1, b1, W2, b2, x, y, eps=1e-5):
+        slopes = []
+        for array in (W1, b1, W2, b2):
+            slope = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                keep = array[index]
+                array[index] = keep + eps
+                up = checks.course_loss(W1, b1, W2, b2, x, y)
+                array[index] = keep - eps
+                down = checks.course_loss(W1, b1, W2, b2, x, y)
+                array[index] = keep
+                slope[index] = (up - down) / (2 * eps)
+            slopes.append(slope)
+        return tuple(slopes)
+
+    checks.check_finite_difference(restoring, checks.course_loss)
+    message = fails_with(
+        checks.check_finite_difference,
+        nudging_in_place,
+        checks.course_loss,
+        match="changed its input W1",
+    )
+    assert "nudge a copy" in message
+
+
 def test_finite_difference_of_a_wrong_loss_says_fix_the_loss_first(fails_with):
     message = fails_with(
         checks.check_finite_difference,

@@ -401,3 +401,16 @@ def test_the_bands_hold_the_notebook_s_own_experiments():
     model = mnist_course.compile_model(mnist_course.build_mlp(seed=0))
     mnist_course.train(model, x_train, shuffled, epochs=1, seed=0, verbose=0)
     checks.check_shuffled_accuracy(mnist_course.evaluate(model, x_test, y_test)["accuracy"])
+
+
+@pytest.mark.parametrize("seed", [0, None], ids=["the-course-model-seeded", "unseeded"])
+def test_compile_model_that_compiles_a_model_of_its_own_fails(seed, fails_with):
+    """An answer that ignores its argument (issue 20): it builds the course's network itself,
+    with the check's first weights (seed 0) or with others, and compiles that."""
+
+    def compile_model(model):
+        own = mnist_course.build_mlp(seed=seed) if seed is not None else mnist_course.build_mlp()
+        return mnist_course.compile_model(own)
+
+    message = fails_with(checks.check_compile_model, compile_model, match="another model")
+    assert "compile the model you are given" in message

@@ -25,6 +25,53 @@ def test_compare_activations_returning_made_up_accuracies_fails(fails_with):
     fails_with(checks.check_compare_activations, compare, match="returned 0.5 for 'relu'")
 
 
+@pytest.mark.training
+def test_compare_activations_that_trains_activations_of_its_own_fails(fails_with):
+    """An answer that ignores `activations` (issue 20): it always compares relu and sigmoid,
+    the visible test's pair, in either order. The check's second run asks for the last
+    activation alone, so it returns more than was asked for."""
+
+    def compare(activations, x_train, y_train, x_val, y_val, *, epochs=1, seed=0):
+        return {activation: 0.9 for activation in ("relu", "sigmoid")}
+
+    message = fails_with(
+        checks.check_compare_activations, compare, match=r"compare_activations\(\['sigmoid'\]"
+    )
+    assert "not a list of your own" in message and "the key 'sigmoid' alone" in message
+
+
+@pytest.mark.training
+def test_compare_activations_seeded_once_for_all_activations_is_told_to_seed_each_model(
+    fails_with,
+):
+    """Seeded once before the loop, sigmoid's weights depend on relu's having been drawn
+    before them: run for sigmoid alone, it gives another number."""
+
+    def compare(activations, x_train, y_train, x_val, y_val, *, epochs=1, seed=0):
+        keras.utils.set_random_seed(seed)
+        results = {}
+        for activation in activations:
+            model = keras.Sequential(
+                [
+                    keras.Input(shape=(784,)),
+                    keras.layers.Dense(64, activation=activation),
+                    keras.layers.Dense(64, activation=activation),
+                    keras.layers.Dense(10, activation="softmax"),
+                ]
+            )
+            model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+            model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
+            results[activation] = model.evaluate(x_val, y_val, verbose=0)[1]
+        return results
+
+    message = fails_with(
+        checks.check_compare_activations,
+        compare,
+        match=r"another accuracy for 'sigmoid' when run again \(with activations=\['sigmoid'\]\)",
+    )
+    assert "each model seeded on its own" in message
+
+
 def test_compare_activations_returning_a_list_fails(fails_with):
     fails_with(
         checks.check_compare_activations,

@@ -379,6 +379,18 @@ EX05 = [
         {"test_train"},
         says="set_random_seed",
     ),
+    mistake(
+        "compile_model compiles a model of its own",
+        "compile_model",
+        "def compile_model(model):\n    own = mnist_course.build_mlp(seed=0)\n"
+        "    own.compile(optimizer='adam', loss='categorical_crossentropy', "
+        "metrics=['accuracy'])\n    return own\n",
+        {"test_compile_model"},
+        says=(
+            "returned another model than the one it was given",
+            "compile the model you are given",
+        ),
+    ),
 ]
 
 EX06 = [
