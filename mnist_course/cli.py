@@ -93,7 +93,8 @@ def _parser():
         description="Put a first code cell into each lesson and solution (and make exercises/ "
         "again from solutions/ with nbgrader) "
         "that installs this release of the course where mnist_course is not importable "
-        "(Colab, a hub) and does nothing where it is. The repository address comes from "
+        "(Colab, a hub) and does nothing where it is; and write the table of Colab and Binder "
+        "links in docs/students.md. The repository address comes from "
         "pyproject.toml's [project.urls] Repository.",
     )
     cell.add_argument("notebooks", nargs="*", type=Path, help="the notebooks (default: all)")
@@ -314,12 +315,22 @@ def _init(args):
 
 
 def _install_cell(args):
-    from .install_cell import course_notebooks, insert_install_cells, repository
+    from .install_cell import (
+        GUIDE,
+        course_notebooks,
+        insert_install_cells,
+        links_table,
+        repository,
+        write_links,
+    )
 
     address = args.repository or repository(args.root)
     paths = args.notebooks or course_notebooks(args.root)
     changed = insert_install_cells(paths, address, root=args.root)
     print(f"{len(changed)} of {len(paths)} notebooks changed")
+    guide = Path(args.root) / GUIDE
+    if guide.is_file() and write_links(guide, links_table(address, args.root)):
+        print(f"Colab and Binder links written in {guide}")
     return 0
 
 

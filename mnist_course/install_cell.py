@@ -3,7 +3,9 @@ release) where ``mnist_course`` is not importable, and does nothing where it is;
 links that open a notebook in Colab or Binder. Both come from one repository address,
 ``[project.urls] Repository`` in pyproject.toml (``--repository`` overrides it).
 
-``mnist-course install-cell`` inserts the cell into every notebook, or updates it in place.
+``mnist-course install-cell`` inserts the cell into every notebook, or updates it in place,
+and writes the table of Colab and Binder links in the student guide (``docs/students.md``,
+between :data:`LINKS_START` and :data:`LINKS_END`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def repository(root="."):
     path = Path(root) / "pyproject.toml"
     if not path.is_file():
         path = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    if not path.is_file():
+        raise ValueError(f"no pyproject.toml in {Path(root).resolve()}: pass the address")
     urls = tomllib.loads(path.read_text())["project"].get("urls", {})
     if "Repository" not in urls:
         raise ValueError(f"{path} has no [project.urls] Repository; add the course's address")
@@ -88,6 +92,48 @@ def binder_url(address, path, *, version=__version__):
     """
     owner, name = _github(address)
     return f"https://mybinder.org/v2/gh/{owner}/{name}/v{version}?labpath={quote(path, safe='')}"
+
+
+LINKS_START = "<!-- notebook links: written by mnist-course install-cell -->"
+LINKS_END = "<!-- end of notebook links -->"
+GUIDE = Path("docs") / "students.md"
+
+
+def student_notebooks(root="."):
+    """The notebooks a student opens: the lessons, then the released exercises."""
+    root = Path(root)
+    patterns = ("lessons/*.ipynb", "exercises/*/*.ipynb")
+    return [path for pattern in patterns for path in sorted(root.glob(pattern))]
+
+
+def links_table(address, root=".", *, version=__version__):
+    """A Markdown table: each lesson and released exercise with its Colab and Binder links.
+
+    >>> print(links_table("https://github.com/o/c", version="0.1.0").splitlines()[2][:60])
+    | `lessons/01_data_preparation.ipynb` | [open](https://colab
+    """
+    rows = ["| notebook | Colab | Binder |", "| --- | --- | --- |"]
+    for path in student_notebooks(root):
+        name = path.relative_to(root).as_posix()
+        colab = colab_url(address, name, version=version)
+        binder = binder_url(address, name, version=version)
+        rows.append(f"| `{name}` | [open]({colab}) | [open]({binder}) |")
+    return "\n".join(rows)
+
+
+def write_links(guide, table):
+    """Put ``table`` between the markers in ``guide``; return whether the file changed."""
+    guide = Path(guide)
+    text = guide.read_text(encoding="utf-8")
+    if LINKS_START not in text or LINKS_END not in text:
+        raise ValueError(f"{guide} has no {LINKS_START} ... {LINKS_END}: add both lines")
+    head, rest = text.split(LINKS_START, 1)
+    tail = rest.split(LINKS_END, 1)[1]
+    new = f"{head}{LINKS_START}\n{table}\n{LINKS_END}{tail}"
+    if new == text:
+        return False
+    guide.write_text(new, encoding="utf-8")
+    return True
 
 
 def is_install_cell(cell):

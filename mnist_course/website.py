@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import lessons
+from . import install_cell, lessons
 from ._errors import CourseError, InputMissing, OutputExists
 
 SITE_NAME = "MNIST with Keras"
@@ -211,22 +211,33 @@ def _insert_after_first_cell(notebook, markdown):
     return notebook
 
 
-def _lesson_page(executed, path):
+def _online(address, name):
+    """Where the notebook ``name`` (relative to the repository) opens with nothing installed."""
+    if address is None:
+        return "the [student guide](../guides/students.html) lists where it opens online"
+    colab = install_cell.colab_url(address, name)
+    binder = install_cell.binder_url(address, name)
+    return f"open it in [Colab]({colab}) or [Binder]({binder}) (its first cell installs the course)"
+
+
+def _lesson_page(executed, path, address):
     note = (
         f"*Run it yourself:* download [{path.name}](../downloads/{path.name}) (without "
-        "outputs) and open it in JupyterLab from the course folder; the "
+        "outputs) and open it in JupyterLab from the course folder, or "
+        f"{_online(address, f'lessons/{path.name}')}; the "
         "[student guide](../guides/students.html) says how to set up."
     )
     return _insert_after_first_cell(executed, note)
 
 
-def _exercise_page(path):
+def _exercise_page(path, address):
     notebook = nbformat.read(path, as_version=4)
     name, file = path.stem, path.name
     note = (
         f"**Get the notebook.** Download [{file}](../downloads/{file}) and save it as "
         f"`exercises/{name}/{file}` in the course folder (a clone of the course already has "
-        "it), then open it in JupyterLab.\n\n"
+        f"it), then open it in JupyterLab; or {_online(address, f'exercises/{name}/{file}')}."
+        "\n\n"
         "**Check your answers.** Save the notebook, then from the course folder run\n\n"
         f"    .venv/bin/python -m pytest exercises/{name} -v\n\n"
         "Each check passes or says what was expected, what your code returned and a hint "
@@ -355,6 +366,10 @@ def build_site(out, *, root=".", force=False, timeout=lessons.CELL_TIMEOUT, log=
     exercises = exercise_paths(root / EXERCISES_DIR)
     guides = guide_pages(root / DOCS_DIR)
     intro = readme_intro((root / README).read_text(encoding="utf-8"))
+    try:
+        address = install_cell.repository(root)
+    except ValueError:  # a course folder without pyproject.toml (made by mnist-course init)
+        address = None
 
     with tempfile.TemporaryDirectory(prefix="mnist-course-site-") as work:
         work = Path(work)
@@ -371,11 +386,11 @@ def build_site(out, *, root=".", force=False, timeout=lessons.CELL_TIMEOUT, log=
                 raise lessons.LessonError(message) from None
             how = "code unchanged, from the cache" if from_cache else "executed"
             log(f"{path.name}: {how} in {time.perf_counter() - start:.0f} s")
-            nbformat.write(_lesson_page(executed, path), docs / "lessons" / path.name)
+            nbformat.write(_lesson_page(executed, path, address), docs / "lessons" / path.name)
             shutil.copy(path, docs / "downloads" / path.name)
             lesson_entries.append((f"lessons/{path.name}", lessons.title(executed, path.stem)))
         for path in exercises:
-            notebook = _exercise_page(path)
+            notebook = _exercise_page(path, address)
             nbformat.write(notebook, docs / "exercises" / path.name)
             shutil.copy(path, docs / "downloads" / path.name)
             exercise_entries.append((f"exercises/{path.name}", lessons.title(notebook, path.stem)))

@@ -73,6 +73,29 @@ def test_the_links_are_made_from_the_one_address():
         install_cell.colab_url("https://example.org/x", path)
 
 
+def test_the_student_guide_links_every_notebook_to_colab_and_binder_from_the_one_address():
+    guide = (ROOT / install_cell.GUIDE).read_text(encoding="utf-8")
+    table = guide.split(install_cell.LINKS_START)[1].split(install_cell.LINKS_END)[0].strip()
+    assert table == install_cell.links_table(ADDRESS, ROOT), "run: mnist-course install-cell"
+    notebooks = install_cell.student_notebooks(ROOT)
+    assert len(notebooks) == 18 and len(table.splitlines()) == 2 + len(notebooks)
+    for path in notebooks:
+        name = path.relative_to(ROOT).as_posix()
+        assert install_cell.colab_url(ADDRESS, name) in table, name
+        assert install_cell.binder_url(ADDRESS, name) in table, name
+
+
+def test_each_site_page_opens_its_notebook_in_colab_and_binder():
+    from mnist_course import website
+
+    other = "https://github.com/someone/their-course"
+    path = release_notebook("ex02_model")
+    page = website._exercise_page(path, other).cells[1].source
+    assert install_cell.colab_url(other, "exercises/ex02_model/ex02_model.ipynb") in page
+    assert install_cell.binder_url(other, "exercises/ex02_model/ex02_model.ipynb") in page
+    assert "colab" not in website._exercise_page(path, None).cells[1].source
+
+
 def test_a_released_notebook_is_refused_with_the_fix():
     released = nbformat.read(str(release_notebook("ex01_data")), as_version=4)
     with pytest.raises(ValueError, match="generate_assignment"):
