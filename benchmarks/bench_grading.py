@@ -261,8 +261,10 @@ def compare_whole_course(exercises, baseline):
         "exercise (the baseline); after, one `mnist-course autograde <every exercise> "
         f"--student <id>`, with --jobs 1 and with --jobs {cpus}:"
     )
+    # each side grades its own course: the baseline's exercises are those of its solutions/
+    base_exercises = sorted(path.name for path in (baseline / "solutions").glob("ex*"))
     loads = [load_average()]
-    before = whole_course_by_nbgrader(exercises, baseline)
+    before = whole_course_by_nbgrader(base_exercises, baseline)
     loads.append(load_average())
     sides = {1: whole_course_by_the_course(exercises, ROOT, jobs=1)}
     loads.append(load_average())
@@ -272,10 +274,13 @@ def compare_whole_course(exercises, baseline):
     heads = ["before s00", "before s01"]
     heads += [f"j{jobs} {student}" for jobs in sides for student in ("s00", "s01")]
     print(f"  {'exercise':<22}" + "".join(f"{head:>12}" for head in heads))
-    for exercise in exercises:
-        cells = [before[0][exercise][0], before[1][exercise][0]]
-        cells += [side[i][2][exercise] for side in sides.values() for i in (0, 1)]
-        print(f"  {exercise:<22}" + "".join(f"{value:>11.1f}s" for value in cells))
+    for exercise in sorted({*base_exercises, *exercises}):
+        cells = [before[i][exercise][0] if exercise in before[i] else None for i in (0, 1)]
+        cells += [side[i][2].get(exercise) for side in sides.values() for i in (0, 1)]
+        print(
+            f"  {exercise:<22}"
+            + "".join("-".rjust(12) if value is None else f"{value:>11.1f}s" for value in cells)
+        )
     walls = [sum(wall for wall, _ in student.values()) for student in before]
     cpu_before = [sum(cpu for _, cpu in student.values()) for student in before]
     cells = [*walls, *(side[i][0] for side in sides.values() for i in (0, 1))]
