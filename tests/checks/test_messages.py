@@ -750,6 +750,30 @@ EX03 = [
         {"test_training_loop"},
         says=("first at loss 11 (epoch 2, batch 1)", "the same order of the examples"),
     ),
+    mistake(
+        "softmax shifts the numerator only",
+        "softmax",
+        SOFTMAX.format(z=ROW_MAX, total="np.exp(logits).sum(axis=1, keepdims=True)"),
+        {"test_softmax", "test_gradients"},
+        blames="softmax",
+        says=("the numerator only", "fix softmax first"),
+        alone=True,  # gradients and the loop call it
+    ),
+    mistake(
+        "cross_entropy of the highest probability",
+        "cross_entropy",
+        "def cross_entropy(probabilities, y):\n"
+        "    return -np.mean(np.log(probabilities.max(axis=1)))\n",
+        {"test_cross_entropy"},
+        says="highest probability",
+    ),
+    mistake(
+        "the loop permutes the rows of x",
+        "train_softmax_regression",
+        LOOP.format(**{**RIGHT_LOOP, "order": "rng.permutation(x)"}),
+        {"test_training_loop"},
+        says="rng.permutation(len(x))",
+    ),
 ]
 
 EX07 = [
