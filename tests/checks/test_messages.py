@@ -114,6 +114,21 @@ EX01 = [
         "def one_hot(y, num_classes=10):\n    return np.eye(num_classes)[np.asarray(y) - 1]\n",
         {"test_one_hot"},
     ),
+    mistake(
+        "normalize divides by 256",
+        "normalize",
+        "def normalize(x):\n    return x / 256 - 0.5\n",
+        {"test_normalize"},
+        says="divided by 256",
+    ),
+    mistake(
+        "one_hot fills whole columns",
+        "one_hot",
+        "def one_hot(y, num_classes=10):\n    out = np.zeros((len(y), num_classes))\n"
+        "    out[:, y] = 1\n    return out\n",
+        {"test_one_hot"},
+        says="fills whole columns",
+    ),
 ]
 
 EX02 = [
@@ -192,6 +207,14 @@ EX02 = [
         "    return str(sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))\n",
         {"test_count_parameters"},
         says="not its text",
+    ),
+    mistake(
+        "count_parameters joins a list and the tuple",
+        "count_parameters",
+        "def count_parameters(hidden_units):\n    sizes = [784] + hidden_units + [10]\n"
+        "    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))\n",
+        {"test_count_parameters"},
+        says="list(hidden_units)",
     ),
 ]
 
