@@ -323,6 +323,26 @@ EX04 = [
         blames="zero_start_predictions",
         says="which digit does it answer",
     ),
+    mistake(
+        "forward returns (p, h)",
+        "forward",
+        FORWARD.format(**RIGHT_FORWARD).replace(
+            "return h, e / e.sum(axis=1, keepdims=True)",
+            "return e / e.sum(axis=1, keepdims=True), h",
+        ),
+        {"test_forward", "test_loss"},
+        says=("the probabilities first", "fix forward first"),
+        alone=True,  # loss, the finite difference and the loop call it
+    ),
+    mistake(
+        "backward returns the output layer first",
+        "backward",
+        BACKWARD.format(
+            **{**RIGHT_BACKWARD, "returned": "h.T @ d, d.sum(axis=0), x.T @ dz1, dz1.sum(axis=0)"}
+        ),
+        {"test_backward"},
+        says="the output layer's gradients first",
+    ),
 ]
 
 COMPILE = "def compile_model(model):\n    model.compile({})\n    return model\n"
