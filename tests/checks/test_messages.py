@@ -981,7 +981,7 @@ def rounds(table):
 def test_every_exercise_has_a_table_of_at_least_eight_mistakes():
     from helpers import ASSIGNMENTS
 
-    # exercise 9's mistakes, eleven of them, run through the same path in its own tests
+    # exercise 9's mistakes, sixteen of them, run through the same path in its own tests
     # (tests/checks/test_ex09_convolution.py)
     assert sorted(TABLES) == [name for name in ASSIGNMENTS if name != "ex09_convolution"]
     for table in TABLES.values():
