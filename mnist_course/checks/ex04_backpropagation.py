@@ -700,6 +700,11 @@ def check_finite_difference(finite_difference_, loss, *, seed=0, eps=1e-2):
             "estimate the slopes from the loss alone, by nudging; the point is to check the "
             "backward pass against something independent of it",
         ),
+        "every slope 0: the loss never saw a nudged entry": (
+            tuple(np.zeros_like(e) for e in expected),
+            "the two losses were equal: give loss() the arrays you nudged (a nudged copy "
+            "that loss() is not given changes nothing)",
+        ),
     }
     mistake, hint = (
         "other slopes",
@@ -905,5 +910,7 @@ def check_test_accuracy(train, *, seed=0):
             returned=f"{accuracy:.4f}",
             hint="first fix what the checks of your forward(), loss() and backward() (Parts A "
             "to C) find; then check each step: the mean gradient of its mini-batch, every "
-            "array updated against its gradient",
+            "array updated against its gradient; and the start: W1 and W2 drawn as the "
+            "instructions say, with a standard deviation that shrinks with the inputs of "
+            "their layer (a standard deviation of 1 starts far too large)",
         )

@@ -343,6 +343,18 @@ EX04 = [
         {"test_backward"},
         says="the output layer's gradients first",
     ),
+    mistake(
+        "finite_difference nudges copies it never passes to loss",
+        "finite_difference",
+        "def finite_difference(W1, b1, W2, b2, x, y, eps=1e-5):\n    slopes = []\n"
+        "    for a in (W1, b1, W2, b2):\n        s = np.zeros(np.shape(a))\n"
+        "        for i in np.ndindex(s.shape):\n            up = np.array(a, dtype=float)\n"
+        "            up[i] += eps\n"
+        "            s[i] = (loss(W1, b1, W2, b2, x, y) - loss(W1, b1, W2, b2, x, y)) / eps\n"
+        "        slopes.append(s)\n    return tuple(slopes)\n",
+        {"test_finite_difference"},
+        says="the loss never saw a nudged entry",
+    ),
 ]
 
 COMPILE = "def compile_model(model):\n    model.compile({})\n    return model\n"
