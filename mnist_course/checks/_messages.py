@@ -31,6 +31,12 @@ KERAS_MISTAKES = [
         "keras.Input(shape=(784,))",
     ),
     (
+        r"Expected shape \(None, (?P<size>\d+)\), but input has incompatible shape "
+        r"(?P<shape>\([\d, None]*\))",
+        "the model takes rows of {size} values and was given an array of shape {shape}",
+        "give it one row per image: flatten each image to {size} values, x.reshape(len(x), -1)",
+    ),
+    (
         r"must call `compile\(\)`|You must compile",
         "the model was used before it was compiled",
         "call model.compile(optimizer=..., loss=..., metrics=[...]) before fit or evaluate",

@@ -167,6 +167,11 @@ def check_normalize(normalize, *, x=None):
         (x / 255 + 0.5, "values are in [0.5, 1.5]: subtract 0.5, do not add it"),
         ((x - 0.5) / 255, "subtract 0.5 after dividing by 255, not before: x / 255 - 0.5"),
         (
+            x / 256 - 0.5,
+            "divided by 256, the number of grey levels: the darkest ink, 255, lands at "
+            "0.496, not 0.5; divide by the largest grey level, 255",
+        ),
+        (
             x // 255 - 0.5,
             "x // 255 is whole-number division, 0 for every grey level below 255: divide "
             "with / (not //), x / 255 - 0.5",
@@ -234,11 +239,18 @@ def check_one_hot(one_hot, *, y=None, num_classes=NUM_CLASSES):
         )
     if not np.array_equal(result, expected):
         row = int(np.flatnonzero(np.any(result != expected, axis=1))[0])
+        hint = "each row is all 0 except a 1 in the column of its label: np.eye(num_classes)[y]"
+        if np.array_equal(result, np.tile(expected.max(axis=0), (len(expected), 1))):
+            hint = (
+                "every row has a 1 in the column of every label: out[:, y] = 1 fills whole "
+                "columns; row i needs a 1 in column y[i] only (pair each row with its own "
+                "label: out[np.arange(len(y)), y])"
+            )
         fail(
             f"{call} returned a wrong row for label {y[row]} (row {row}).",
             expected=f"{expected[row].astype(int).tolist()}",
             returned=f"{np.asarray(result[row]).tolist()}",
-            hint="each row is all 0 except a 1 in the column of its label: np.eye(num_classes)[y]",
+            hint=hint,
         )
 
 

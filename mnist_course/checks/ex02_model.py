@@ -146,7 +146,18 @@ def check_count_parameters(count_parameters, *, hidden_units=(64, 64)):
     """
     hidden_units = tuple(hidden_units)
     call = f"count_parameters({hidden_units})"
-    result = count_parameters(hidden_units)
+    try:
+        result = count_parameters(hidden_units)
+    except TypeError as error:
+        if 'can only concatenate list (not "tuple") to list' not in str(error):
+            raise
+        fail(
+            f'{call} raised TypeError: can only concatenate list (not "tuple") to list.',
+            expected="hidden_units taken as it comes: a tuple such as (64, 64), or a list",
+            returned="an error: a list and a tuple joined with +",
+            hint="hidden_units may be a tuple: turn it into a list before joining it to "
+            "lists, [784] + list(hidden_units) + [10]",
+        )
     sizes = (NUM_PIXELS, *hidden_units, NUM_CLASSES)
     weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
     biases = sum(sizes[1:])

@@ -107,6 +107,16 @@ def _call(function, call, *args, **kwargs):
         if where in EARLIER and where != name:
             blame(where, EARLIER[where], f"raised {type(error).__name__} when {name}() called it")
         text = str(getattr(error, "message", error))
+        if isinstance(error, IndexError) and "must be of integer" in text:
+            fail(
+                f"{call} raised IndexError: {raised_in_removed(text).strip()}"
+                + (f" at `{code.strip()}`" if code else ""),
+                expected="the rows of a batch picked by their positions, integers 0..N-1",
+                returned="an index array of floats",
+                hint="rng.permutation(len(x)) shuffles the positions 0..N-1; "
+                "rng.permutation(x) shuffles the rows of x themselves (floats), which cannot "
+                "index x",
+            )
         if not isinstance(error, ValueError) or (
             "matmul" not in text and "broadcast" not in text and "aligned" not in text
         ):
@@ -183,6 +193,16 @@ def check_softmax(softmax, *, seed=0, shape=(4, 3)):
             hint = "each column sums to 1, not each row: sum over axis=1, with keepdims=True"
         elif np.allclose(result, np.exp(logits)):
             hint = "divide by the sum of each row so that the probabilities add up to 1"
+        elif np.allclose(
+            result,
+            np.exp(logits - logits.max(axis=1, keepdims=True))
+            / np.exp(logits).sum(axis=1, keepdims=True),
+        ):
+            hint = (
+                "the max is subtracted in the numerator only, so the rows do not sum to 1: "
+                "subtract it from the logits once, and take both the exponentials and their "
+                "sum from the shifted logits"
+            )
         fail(
             f"{call} returned other probabilities.",
             expected=f"rows that sum to 1, the first {np.round(expected[0], 4).tolist()}",
@@ -274,6 +294,11 @@ def check_cross_entropy(cross_entropy, *, seed=0, shape=(6, 4)):
         hint = "that is the sum over the examples; the course's loss is the mean"
     elif np.isclose(value, float(-np.mean(y * np.log(p))), rtol=1e-6):
         hint = "sum y * log(p) over the classes (axis=1) before the mean over the examples"
+    elif np.isclose(value, float(-np.mean(np.log(p.max(axis=1)))), rtol=1e-6):
+        hint = (
+            "that is -log of each example's highest probability, the class the model "
+            "prefers; the loss takes the probability of the true class, where y is 1"
+        )
     fail(
         f"{call} returned {value:.6g}.",
         expected=f"{expected:.6g}, the mean of -log p(true class)",
@@ -317,6 +342,21 @@ def check_gradients(gradients, *, seed=0, n=8, features=5, classes=3):
     dW = as_array(result[0], call, "dW")
     db = as_array(result[1], call, "db")
     fd_W, fd_b = finite_difference(W, b, x, y)
+    if db.shape == b.shape and not np.allclose(db, fd_b, rtol=1e-4, atol=1e-7):
+        # p - y sums to 0 over the classes of each example when p's rows sum to 1, whatever
+        # the scale or sign of the gradient: db that does not sum to 0 was made from
+        # probabilities that are not probabilities
+        total = float(np.sum(db))
+        if abs(total) > 1e-6 * max(1.0, float(np.abs(db).sum())):
+            fail(
+                f"{call} returned db whose entries sum to {total:.6g}, not 0: the "
+                "probabilities it used do not sum to 1 for each example.",
+                expected=f"db close to {np.round(fd_b, 5).tolist()}, summing to 0 (p - y "
+                "sums to 0 over the classes when each row of p sums to 1)",
+                returned=f"db = {np.round(db, 5).tolist()}",
+                hint="gradients() takes p from softmax(x @ W + b): if it calls your softmax() "
+                "and test_softmax fails, fix softmax first; else check how p is computed",
+            )
     if dW.shape != W.shape:
         hint = f"dW has the shape of W, {W.shape}: x.T @ (p - y) / N"
         if dW.shape == W.T.shape:

@@ -320,8 +320,17 @@ def _call(function, call, *args, **kwargs):
             returned="arrays whose shapes do not fit together",
             hint="each weight matrix has one row per input of its layer and one column per "
             "output; going backwards, a gradient crosses a layer through that matrix "
-            "transposed. Write the shape of each array beside its line and check it fits",
+            "transposed. Write the shape of each array beside its line and check it fits"
+            + _FROM_FORWARD.get(getattr(function, "__name__", ""), ""),
         )
+
+
+_FROM_FORWARD = {
+    name: f"; {name}() takes h and p from your forward(): if test_forward fails (h and p "
+    "swapped, say), fix forward first"
+    for name in ("loss", "finite_difference", "train_network")
+}
+"""What a shape error in a function that calls forward() adds: forward may be the cause."""
 
 
 def _name(train):
@@ -371,6 +380,15 @@ def check_forward(forward, *, seed=0, n=8, features=6, hidden=4, classes=3):
     call = f"forward(W1, b1, W2, b2, x) for W1 {W1.shape}, W2 {W2.shape}, x {x.shape}"
     h_expected, p_expected = course_forward(W1, b1, W2, b2, x)
     h, p = _arrays(_call(forward, call, W1, b1, W2, b2, x), call, 2, ("h", "p"))
+    if (h.shape, p.shape) == (p_expected.shape, h_expected.shape) and np.allclose(h.sum(axis=1), 1):
+        fail(
+            f"{call} returned (p, h): the probabilities first.",
+            expected=f"(h, p): h of shape {h_expected.shape}, then p of shape {p_expected.shape}",
+            returned=f"first an array of shape {h.shape} whose rows sum to 1, then one of "
+            f"shape {p.shape}",
+            hint="return h, p in the docstring's order: the hidden layer's outputs, then the "
+            "probabilities (loss, backward and the loop unpack them as h, p)",
+        )
     for name, array, expected in (("h", h, h_expected), ("p", p, p_expected)):
         if array.shape != expected.shape:
             fail(
@@ -529,6 +547,18 @@ def check_backward(backward, *, seed=0, n=8, features=6, hidden=4, classes=3):
     result = _arrays(_call(backward, call, x, y, h, p, W2), call, 4, NAMES)
     expected = course_backward(x, y, h, p, W2)
     sizes = (n, features, hidden, classes)
+    if [a.shape for a in result] == [w.shape for w in expected[2:] + expected[:2]] and [
+        a.shape for a in result
+    ] != [w.shape for w in expected]:
+        fail(
+            f"{call} returned the output layer's gradients first.",
+            expected="(dW1, db1, dW2, db2): the shapes "
+            + ", ".join(str(w.shape) for w in expected),
+            returned="the shapes " + ", ".join(str(a.shape) for a in result),
+            hint="the docstring's order is the layers' order, the hidden layer first: "
+            "return dW1, db1, dW2, db2 (the loop unpacks them so), even though backward "
+            "computes dW2 and db2 first",
+        )
     for name, array, wanted in zip(NAMES, result, expected, strict=True):
         if array.shape != wanted.shape:
             fail(
@@ -681,6 +711,11 @@ def check_finite_difference(finite_difference_, loss, *, seed=0, eps=1e-2):
             course_backward(x, y, h, p, W2),
             "estimate the slopes from the loss alone, by nudging; the point is to check the "
             "backward pass against something independent of it",
+        ),
+        "every slope 0: the loss never saw a nudged entry": (
+            tuple(np.zeros_like(e) for e in expected),
+            "the two losses were equal: give loss() the arrays you nudged (a nudged copy "
+            "that loss() is not given changes nothing)",
         ),
     }
     mistake, hint = (
@@ -887,5 +922,7 @@ def check_test_accuracy(train, *, seed=0):
             returned=f"{accuracy:.4f}",
             hint="first fix what the checks of your forward(), loss() and backward() (Parts A "
             "to C) find; then check each step: the mean gradient of its mini-batch, every "
-            "array updated against its gradient",
+            "array updated against its gradient; and the start: W1 and W2 drawn as the "
+            "instructions say, with a standard deviation that shrinks with the inputs of "
+            "their layer (a standard deviation of 1 starts far too large)",
         )

@@ -220,7 +220,14 @@ def check_train(train, *, epochs=2, seed=0, compare_seed=None, repeat=True):
             f"{call} trained for {len(losses)} epochs.",
             expected=f"{epochs} epochs: {epochs} values in history.history['loss']",
             returned=f"{len(losses)} values",
-            hint="pass epochs=epochs to model.fit",
+            hint="pass epochs=epochs to model.fit"
+            + (
+                ": model.fit(x, y, a, b) takes a as batch_size and b as epochs, so a batch "
+                "size of 32 given second became 32 epochs; name them, batch_size=32, "
+                "epochs=epochs"
+                if len(losses) == 32 != epochs
+                else ""
+            ),
         )
     if not after < before:
         fail(

@@ -77,6 +77,16 @@ def check_split_validation(split_validation, *, n=60, validation_size=15, seed=0
             hint=hint,
         )
     train_ids, val_ids = x_train[:, 0].astype(int), x_val[:, 0].astype(int)
+    for ids, name in ((val_ids, "validation"), (train_ids, "training")):
+        repeated = len(ids) - len(np.unique(ids))
+        if repeated:
+            fail(
+                f"{call} put some rows twice in the {name} set.",
+                expected=f"{len(ids)} different rows in the {name} set",
+                returned=f"{len(np.unique(ids))} different rows, {repeated} of them repeated",
+                hint="draw the rows without replacement: a permutation of the rows holds "
+                "each once (rng.choice draws with replacement unless told replace=False)",
+            )
     both = np.intersect1d(train_ids, val_ids)
     if both.size or len(x_train) != n - validation_size:
         fail(
@@ -450,6 +460,16 @@ def check_choose_epochs(choose_epochs, *, max_epochs=15, seed=0):
             + ("the lowest validation accuracy; " if lowest else "")
             + "the best epoch has the highest history['val_accuracy'] (best_epoch with "
             "monitor='val_accuracy')" + BEST_EPOCH_FIRST
+        )
+    elif (
+        at_epoch
+        and "val_loss" in history
+        and np.isclose(accuracy, history["val_loss"][epoch - 1], rtol=1e-3, atol=1e-5)
+    ):
+        hint = (
+            f"{accuracy!r} is the validation loss of epoch {epoch}, not its accuracy: "
+            "best_epoch's monitor is 'val_loss' unless you say otherwise; choose (and "
+            "return) by the validation accuracy, monitor='val_accuracy'"
         )
     elif not _on_grid(accuracy, len(x_val)):
         hint = (

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..experiments import VERDICTS, paired_comparison, t_critical
 from ..sandbox.watch import watch
-from ._messages import describe, fail, quiet
+from ._messages import describe, fail, quiet, raised_in
 from ._reference import deterministic, experiment_data, fingerprint, reference_experiment, stored
 
 EXPERIMENT_TOLERANCE = 0.02
@@ -107,12 +107,20 @@ def check_compare_activations(
     for activation, value in expected.items():
         found = _accuracy(result, activation)
         if found is None or not abs(found - value) <= EXPERIMENT_TOLERANCE:
+            hint = (
+                "for each activation: build_mlp(activation=..., seed=seed), compile, "
+                "train(..., epochs=epochs, seed=seed), then the accuracy on x_val, y_val"
+            )
+            if isinstance(result[activation], dict) and "accuracy" in result[activation]:
+                hint = (
+                    "that is all that mnist_course.evaluate returns, a dict of the loss and "
+                    "the accuracy: keep its 'accuracy', one number per activation"
+                )
             fail(
                 f"{call} returned {result[activation]!r} for {activation!r}.",
                 expected=f"{wanted} (within {EXPERIMENT_TOLERANCE})",
                 returned=describe(result),
-                hint="for each activation: build_mlp(activation=..., seed=seed), compile, "
-                "train(..., epochs=epochs, seed=seed), then the accuracy on x_val, y_val",
+                hint=hint,
             )
 
 
@@ -203,9 +211,31 @@ def check_verdict(verdict, *, case="better"):
     ...     check_verdict(answer, case=case)
     """
     baseline, changed = CASES[case]
+    _check_pair(verdict, baseline, changed)
+    if case == "better":
+        # the same runs the other way round are worse: a verdict that only ever says
+        # "better" or "no detectable difference" fails here already, not only in grading
+        _check_pair(verdict, changed, baseline)
+
+
+def _check_pair(verdict, baseline, changed):
     call = f"verdict(baseline={list(baseline)}, changed={list(changed)})"
     expected = paired_comparison(baseline, changed)
-    result = verdict(list(baseline), list(changed))
+    try:
+        result = verdict(list(baseline), list(changed))
+    except TypeError as error:
+        if "unsupported operand type(s) for -: 'list' and 'list'" not in str(error):
+            raise
+        _, code = raised_in(error)
+        fail(
+            f"{call} raised TypeError"
+            + (f" at `{code.strip()}`" if code else "")
+            + ": Python's - does not subtract two lists.",
+            expected="the differences changed[i] - baseline[i], seed by seed",
+            returned="an error: unsupported operand type(s) for -: 'list' and 'list'",
+            hint="baseline and changed come as lists of floats (see the docstring); make "
+            "numpy arrays of them first (np.asarray), whose - works element by element",
+        )
     try:
         mean, error, said = result
         mean, error = float(mean), float(error)
@@ -248,6 +278,11 @@ def check_verdict(verdict, *, case="better"):
             )
         elif np.isclose(error, np.std(d, ddof=1), rtol=1e-6):
             hint = "that is the spread of one difference; divide by sqrt(n) for their mean"
+        elif np.isclose(error, np.std(d, ddof=1) / np.sqrt(n - 1), rtol=1e-6):
+            hint = (
+                "that divides by sqrt(n - 1): the n - 1 belongs in the standard deviation "
+                "(ddof=1) only; the mean of n differences has the error s / sqrt(n)"
+            )
         fail(
             f"{call} returned another standard error.",
             expected=wanted,
@@ -263,8 +298,9 @@ def check_verdict(verdict, *, case="better"):
         )
     if said != expected.verdict:
         hint = (
-            f"better when mean - t * error > 0, worse when mean + t * error < 0; with {n} "
-            f"seeds t = T_CRITICAL[{n - 1}] = {t_critical(n)}"
+            "better when mean - t * error > 0, worse when mean + t * error < 0, no "
+            f"detectable difference otherwise: look at the branch that should give "
+            f"{expected.verdict!r}"
         )
         loose = said == _verdict(mean, 2 * error)
         shifted = said == _verdict(mean, t_critical(n + 1) * error)

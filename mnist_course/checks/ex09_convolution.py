@@ -19,8 +19,9 @@ import numpy as np
 
 from ._convolution import conv2d as course_conv2d
 from ._inputs import prepared
-from ._messages import as_array, blame, describe, fail, quiet
+from ._messages import as_array, blame, describe, fail, quiet, raised_in
 from ._reference import TEST_SIZE, deterministic
+from ._state import CheckFailed
 
 # ---------------------------------------------------------------------------------------------
 # Part A: the convolution by hand
@@ -150,6 +151,20 @@ def _call_conv2d(conv2d, call, x, kernel, bias):
     try:
         return conv2d(x.copy(), kernel.copy(), bias.copy())
     except (ValueError, IndexError) as error:
+        window = tuple(kernel.shape[:3])
+        if f"shapes {window} {tuple(kernel.shape)}".replace(" ", "") in str(error).replace(
+            " ", ""
+        ) or f"shapes {tuple(kernel.shape)} {window}".replace(" ", "") in str(error).replace(
+            " ", ""
+        ):
+            fail(
+                f"{call} raised ValueError: a window of shape {window} was multiplied by the "
+                f"whole kernel, of shape {tuple(kernel.shape)}.",
+                expected=f"an output of shape {course_conv2d(x, kernel, bias).shape}",
+                returned="ValueError, arrays whose shapes do not fit together",
+                hint="the kernel holds one filter per output channel: output channel o "
+                "multiplies the window by its own filter kernel[:, :, :, o] and adds bias[o]",
+            )
         fail(
             f"{call} raised {type(error).__name__}: {str(error).splitlines()[0][:200]}",
             expected=f"an output of shape {course_conv2d(x, kernel, bias).shape}",
@@ -317,6 +332,10 @@ def _shape_variants(input_shape, filters, kernel_size, strides, padding):
             (*(same if padding == "same" else valid)[:2], channels),
             "a Conv2D layer has one output channel per filter: the last size is filters",
         ),
+        "the channels first": (
+            (filters, *(same if padding == "same" else valid)[:2]),
+            "Keras keeps the channels last: (height, width, channels), the filters last",
+        ),
         "the kernel's height and width swapped": (
             (
                 ((height - kw) // sh + 1, (width - kh) // sw + 1, filters)
@@ -335,6 +354,30 @@ def _configuration(input_shape, filters, kernel_size, strides, padding):
     )
 
 
+EARLIER = {"conv_output_shape": "test_conv_output_shape", "conv_params": "test_conv_params"}
+"""The functions of Part B that network_numbers may call, and their own checks."""
+
+
+def _call_with_pairs(function, call, *args, **kwargs):
+    """Call conv_output_shape or conv_params; a kernel_size or strides given as one number
+    that the function unpacks as a pair is named."""
+    try:
+        return function(*args, **kwargs)
+    except TypeError as error:
+        if "cannot unpack non-iterable int object" not in str(error):
+            raise
+        _, code = raised_in(error)
+        fail(
+            f"{call} raised TypeError: cannot unpack non-iterable int object"
+            + (f" at `{code.strip()}`" if code else "")
+            + ".",
+            expected="kernel_size and strides taken as Conv2D takes them: a number or a pair",
+            returned="an error: a single number was unpacked as a pair",
+            hint="Conv2D(8, 5) means a 5 x 5 kernel: when kernel_size (or strides) is a "
+            "number, use it for both the rows and the columns before unpacking",
+        )
+
+
 @quiet
 def check_conv_output_shape(conv_output_shape, *, cases=None):
     """Check ``conv_output_shape(input_shape, filters, kernel_size, strides=1,
@@ -349,8 +392,14 @@ def check_conv_output_shape(conv_output_shape, *, cases=None):
     found = []
     for case in cases:
         input_shape, filters, kernel_size, strides, padding = case
-        result = conv_output_shape(
-            input_shape, filters, kernel_size, strides=strides, padding=padding
+        result = _call_with_pairs(
+            conv_output_shape,
+            _configuration(*case),
+            input_shape,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
         )
         expected = course_conv_output_shape(*case)
         try:
@@ -426,6 +475,11 @@ def _param_variants(input_shape, filters, kernel_size):
             "the same kernel slides over every position: the parameters do not depend on the "
             "image's height and width",
         ),
+        "the image's height taken for its channels": (
+            (kh * kw * input_shape[0] + 1) * filters,
+            "input_shape is (height, width, channels), channels last: the input channels are "
+            "input_shape[2] (or input_shape[-1]), not input_shape[0]",
+        ),
         "the image counted as the kernel": (
             input_shape[0] * input_shape[1] * channels * filters + filters,
             "the weights are the kernel's: kh * kw * in_channels per filter, not the image's "
@@ -445,7 +499,7 @@ def check_conv_params(conv_params, *, cases=None):
     """
     for case in PARAM_CASES if cases is None else cases:
         call = f"conv_params{case!r}"
-        result = conv_params(*case)
+        result = _call_with_pairs(conv_params, call, *case)
         expected = course_conv_params(*case)
         try:
             found = float(result)
@@ -552,7 +606,15 @@ def check_network_number(network_numbers, *, key):
     >>> check_network_number(lambda: {"flatten_size": 980}, key="flatten_size")
     """
     call = "network_numbers()"
-    result = network_numbers()
+    try:
+        result = network_numbers()
+    except (NotImplementedError, CheckFailed):
+        raise
+    except Exception as error:
+        where, _ = raised_in(error)
+        if where in EARLIER:  # raised in conv_output_shape() or conv_params(), which it called
+            blame(where, EARLIER[where], f"raised {type(error).__name__} when {call} called it")
+        raise
     if not isinstance(result, dict) or key not in result:
         fail(
             f"{call} has no answer for {key!r}.",
@@ -567,7 +629,8 @@ def check_network_number(network_numbers, *, key):
             f"{call}[{key!r}] is not {NUMBER_QUESTIONS[key]}.",
             expected=f"{NUMBER_QUESTIONS[key]} ({form}), worked out from the description",
             returned=describe(value),
-            hint=NUMBER_HINTS[key],
+            hint=NUMBER_HINTS[key] + "; if network_numbers() uses your conv_output_shape() or "
+            "conv_params(), make their own checks pass first",
         )
 
 
@@ -814,6 +877,14 @@ def check_cnn_accuracy(build_cnn, *, seed=0):
     model = _student_model(build_cnn, call, seed)
     if not any(isinstance(layer, keras.layers.Conv2D) for layer in _layers(model)):
         blame("build_cnn", "test_cnn", "returned a model without a convolution; it is not trained")
+    output_shape = tuple(model.outputs[0].shape[1:]) if model.outputs else None
+    if output_shape != (10,):
+        blame(
+            "build_cnn",
+            "test_cnn",
+            f"returned a model whose output has shape {output_shape}, not one probability per "
+            "digit; it is not trained",
+        )
     params, adds = model.count_params(), multiply_adds(model)
     if params > MAX_PARAMS or adds > MAX_MULTIPLY_ADDS:
         blame(

@@ -76,5 +76,7 @@ def timeout_message(timeout, function="your function"):
     """
     return (
         f"timed out: {function} did not return within {timeout:g} s and was stopped. "
-        "Look for a loop that never ends (while True, a condition that never changes)."
+        "Look for a loop that never ends (while True, a condition that never changes); "
+        "if it only trains slowly (a busy computer), give each call more time: "
+        "pytest exercises --check-timeout 120."
     )

@@ -621,6 +621,58 @@ WRITTEN_MISTAKES = {
         "test_cnn",
         "over the budget",
     ),
+    "the window times the whole kernel": (
+        "conv2d",
+        "def conv2d(x, kernel, bias):\n"
+        "    kh, kw, _, out_channels = kernel.shape\n"
+        "    out = np.zeros((x.shape[0] - kh + 1, x.shape[1] - kw + 1, out_channels))\n"
+        "    for i in range(out.shape[0]):\n"
+        "        for j in range(out.shape[1]):\n"
+        "            out[i, j] = np.sum(x[i : i + kh, j : j + kw] * kernel) + bias\n"
+        "    return out\n",
+        "test_conv2d",
+        "multiplied by the whole kernel",
+    ),
+    "the output shape channels first": (
+        "conv_output_shape",
+        "def conv_output_shape(input_shape, filters, kernel_size, strides=1, padding='valid'):\n"
+        "    (kh, kw), (sh, sw) = [(v, v) if isinstance(v, int) else v for v in "
+        "(kernel_size, strides)]\n"
+        "    if padding == 'same':\n"
+        "        return (filters, -(-input_shape[0] // sh), -(-input_shape[1] // sw))\n"
+        "    return (filters, (input_shape[0] - kh) // sh + 1, (input_shape[1] - kw) // sw + 1)\n",
+        "test_conv_output_shape",
+        "the channels first",
+    ),
+    "the channels read from the height": (
+        "conv_params",
+        "def conv_params(input_shape, filters, kernel_size):\n"
+        "    k = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size\n"
+        "    return (k[0] * k[1] * input_shape[0] + 1) * filters\n",
+        "test_conv_params",
+        "not input_shape[0]",
+    ),
+    "a kernel size of one number unpacked": (
+        "conv_output_shape",
+        "def conv_output_shape(input_shape, filters, kernel_size, strides=1, padding='valid'):\n"
+        "    kh, kw = kernel_size\n"
+        "    if padding == 'same':\n"
+        "        return (-(-input_shape[0] // strides), -(-input_shape[1] // strides), filters)\n"
+        "    return ((input_shape[0] - kh) // strides + 1, (input_shape[1] - kw) // strides + 1, "
+        "filters)\n",
+        "test_conv_output_shape",
+        "use it for both the rows and the columns",
+    ),
+    "no Flatten before the output layer": (
+        "build_cnn",
+        "def build_cnn(seed=0):\n"
+        "    keras.utils.set_random_seed(seed)\n"
+        "    return keras.Sequential([keras.Input(shape=(28, 28, 1)), "
+        "keras.layers.Conv2D(8, 3, activation='relu'), keras.layers.MaxPooling2D(4), "
+        "keras.layers.Dense(10, activation='softmax')])\n",
+        "test_cnn_accuracy",
+        "fails because of your build_cnn()",
+    ),
 }
 
 

@@ -6,7 +6,8 @@ the test cells in a process of their own): the checks that fail are exactly the 
 each of their messages names the student's function at fault (and what it says, where
 listed), and none is a raw error with the generic hint. Mistakes in different answer cells
 whose failing checks do not overlap share one checking run of one modified notebook; a
-correct answer written differently is a mistake that fails nothing.
+correct answer written differently is a mistake that fails nothing and names, in
+``passes``, the checks that run to prove it passes them.
 """
 
 from dataclasses import dataclass, field
@@ -30,9 +31,10 @@ class Mistake:
     blames: str = ""
     says: tuple = ()
     alone: bool = False  # its effects reach checks of other answers: run it by itself
+    passes: frozenset = frozenset()  # a correct answer's checks, run to see them pass
 
 
-def mistake(name, answer, source, fails=(), blames=None, says=(), alone=False):
+def mistake(name, answer, source, fails=(), blames=None, says=(), alone=False, passes=()):
     return Mistake(
         name,
         answer,
@@ -41,6 +43,7 @@ def mistake(name, answer, source, fails=(), blames=None, says=(), alone=False):
         blames or answer,
         (says,) if isinstance(says, str) else tuple(says),
         alone,
+        frozenset(passes),
     )
 
 
@@ -91,6 +94,7 @@ EX01 = [
         "normalize",
         "def normalize(x):\n    x = x.astype('float64')\n    x /= 255\n    x -= 0.5\n"
         "    return x\n",
+        passes={"test_normalize"},
     ),
     mistake(
         "one_hot ignores num_classes",
@@ -109,6 +113,21 @@ EX01 = [
         "one_hot",
         "def one_hot(y, num_classes=10):\n    return np.eye(num_classes)[np.asarray(y) - 1]\n",
         {"test_one_hot"},
+    ),
+    mistake(
+        "normalize divides by 256",
+        "normalize",
+        "def normalize(x):\n    return x / 256 - 0.5\n",
+        {"test_normalize"},
+        says="divided by 256",
+    ),
+    mistake(
+        "one_hot fills whole columns",
+        "one_hot",
+        "def one_hot(y, num_classes=10):\n    out = np.zeros((len(y), num_classes))\n"
+        "    out[:, y] = 1\n    return out\n",
+        {"test_one_hot"},
+        says="fills whole columns",
     ),
 ]
 
@@ -179,6 +198,7 @@ EX02 = [
         "def count_parameters(hidden_units):\n"
         "    return build_mlp(hidden_units=hidden_units).count_params()\n",
         alone=True,  # it calls build_mlp: a build_mlp mistake would reach it
+        passes={"test_count_parameters"},
     ),
     mistake(
         "count_parameters returns a string",
@@ -187,6 +207,14 @@ EX02 = [
         "    return str(sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))\n",
         {"test_count_parameters"},
         says="not its text",
+    ),
+    mistake(
+        "count_parameters joins a list and the tuple",
+        "count_parameters",
+        "def count_parameters(hidden_units):\n    sizes = [784] + hidden_units + [10]\n"
+        "    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))\n",
+        {"test_count_parameters"},
+        says="list(hidden_units)",
     ),
 ]
 
@@ -261,6 +289,7 @@ EX04 = [
         "backward with np.where for the mask (correct)",
         "backward",
         BACKWARD.format(**{**RIGHT_BACKWARD, "dz1": "np.where(h > 0, d @ W2.T, 0.0)"}),
+        passes={"test_backward"},
     ),
     mistake(
         "a one-sided finite difference",
@@ -293,6 +322,38 @@ EX04 = [
         },
         blames="zero_start_predictions",
         says="which digit does it answer",
+    ),
+    mistake(
+        "forward returns (p, h)",
+        "forward",
+        FORWARD.format(**RIGHT_FORWARD).replace(
+            "return h, e / e.sum(axis=1, keepdims=True)",
+            "return e / e.sum(axis=1, keepdims=True), h",
+        ),
+        {"test_forward", "test_loss"},
+        says=("the probabilities first", "fix forward first"),
+        alone=True,  # loss, the finite difference and the loop call it
+    ),
+    mistake(
+        "backward returns the output layer first",
+        "backward",
+        BACKWARD.format(
+            **{**RIGHT_BACKWARD, "returned": "h.T @ d, d.sum(axis=0), x.T @ dz1, dz1.sum(axis=0)"}
+        ),
+        {"test_backward"},
+        says="the output layer's gradients first",
+    ),
+    mistake(
+        "finite_difference nudges copies it never passes to loss",
+        "finite_difference",
+        "def finite_difference(W1, b1, W2, b2, x, y, eps=1e-5):\n    slopes = []\n"
+        "    for a in (W1, b1, W2, b2):\n        s = np.zeros(np.shape(a))\n"
+        "        for i in np.ndindex(s.shape):\n            up = np.array(a, dtype=float)\n"
+        "            up[i] += eps\n"
+        "            s[i] = (loss(W1, b1, W2, b2, x, y) - loss(W1, b1, W2, b2, x, y)) / eps\n"
+        "        slopes.append(s)\n    return tuple(slopes)\n",
+        {"test_finite_difference"},
+        says="the loss never saw a nudged entry",
     ),
 ]
 
@@ -345,6 +406,7 @@ EX05 = [
             "optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), "
             "metrics=[keras.metrics.CategoricalAccuracy()]"
         ),
+        passes={"test_compile_model"},
     ),
     mistake(
         "train returns the model",
@@ -455,6 +517,63 @@ EX06 = [
         "misclassified",
         "def misclassified(y_true, y_pred):\n"
         "    return [i for i, (a, b) in enumerate(zip(y_true, y_pred)) if a != b]\n",
+        passes={"test_misclassified"},
+    ),
+    mistake(
+        "misclassified returns np.where's tuple",
+        "misclassified",
+        "def misclassified(y_true, y_pred):\n    return np.where(y_true != y_pred)\n",
+        {"test_misclassified"},
+        says="np.where",
+    ),
+    mistake(
+        "predict_labels takes the argmax without an axis",
+        "predict_labels",
+        "def predict_labels(model, x):\n    return model.predict(x, verbose=0).argmax()\n",
+        {"test_predict_labels"},
+        says="argmax without an axis",
+    ),
+    mistake(
+        "evaluate zips Keras 3's metrics_names",
+        "evaluate",
+        "def evaluate(model, x_test, y_test):\n"
+        "    return dict(zip(model.metrics_names, model.evaluate(x_test, y_test, verbose=0)))\n",
+        {"test_evaluate"},
+        says="compile_metrics",
+    ),
+    mistake(
+        "report ends with Part A's evaluate (correct)",
+        "report",
+        "def report(model, train_images, train_labels, test_images, test_labels):\n"
+        "    x, y = mnist_course.preprocess(test_images, test_labels)\n"
+        "    return evaluate(model, x, y)\n",
+        alone=True,  # it calls evaluate: an evaluate mistake would reach it
+        passes={"test_report_1"},
+    ),
+    mistake(
+        "report shuffles images and labels with two permutations",
+        "report",
+        "def report(model, train_images, train_labels, test_images, test_labels):\n"
+        "    x, y = mnist_course.preprocess(test_images, test_labels)\n"
+        "    rng = np.random.default_rng(0)\n"
+        "    x, y = x[rng.permutation(len(x))], y[rng.permutation(len(y))]\n"
+        "    p = model.predict(x, verbose=0)\n"
+        "    loss = keras.losses.categorical_crossentropy(y, p)\n"
+        "    accuracy = np.mean(p.argmax(axis=1) == y.argmax(axis=1))\n"
+        "    return {'loss': float(np.mean(loss)), 'accuracy': float(accuracy)}\n",
+        {"test_report_1"},
+        says="no longer belong to their images",
+    ),
+    mistake(
+        "report normalises without flattening",
+        "report",
+        "def report(model, train_images, train_labels, test_images, test_labels):\n"
+        "    p = model.predict(mnist_course.normalize(test_images), verbose=0)\n"
+        "    loss = -np.log(p[np.arange(len(p)), test_labels])\n"
+        "    return {'loss': float(loss.mean()), 'accuracy': float(np.mean(p.argmax(axis=1) == "
+        "test_labels))}\n",
+        {"test_report_2"},
+        says="flatten each image to 784 values",
     ),
 ]
 
@@ -541,6 +660,36 @@ EX08 = [
         "verdict",
         VERDICT.format(**{**RIGHT_VERDICT, "t": 0}),
         {"test_verdict"},
+    ),
+    mistake(
+        "compare_activations keeps evaluate's whole dict",
+        "compare_activations",
+        COMPARE.format(**RIGHT_COMPARE).replace("['accuracy']", ""),
+        {"test_compare_activations"},
+        says="keep its 'accuracy'",
+    ),
+    mistake(
+        "verdict subtracts the lists",
+        "verdict",
+        VERDICT.format(**RIGHT_VERDICT).replace(
+            "np.asarray(changed) - np.asarray(baseline)", "changed - baseline"
+        ),
+        {"test_verdict"},
+        says="does not subtract two lists",
+    ),
+    mistake(
+        "verdict divides by sqrt(n - 1)",
+        "verdict",
+        VERDICT.format(**RIGHT_VERDICT).replace("np.sqrt(len(d))", "np.sqrt(len(d) - 1)"),
+        {"test_verdict"},
+        says="divides by sqrt(n - 1)",
+    ),
+    mistake(
+        "verdict never says worse",
+        "verdict",
+        VERDICT.format(**RIGHT_VERDICT).replace("'worse'", "'no detectable difference'"),
+        {"test_verdict"},
+        says="gave the wrong verdict",
     ),
 ]
 
@@ -668,6 +817,30 @@ EX03 = [
         {"test_training_loop"},
         says=("first at loss 11 (epoch 2, batch 1)", "the same order of the examples"),
     ),
+    mistake(
+        "softmax shifts the numerator only",
+        "softmax",
+        SOFTMAX.format(z=ROW_MAX, total="np.exp(logits).sum(axis=1, keepdims=True)"),
+        {"test_softmax", "test_gradients"},
+        blames="softmax",
+        says=("the numerator only", "fix softmax first"),
+        alone=True,  # gradients and the loop call it
+    ),
+    mistake(
+        "cross_entropy of the highest probability",
+        "cross_entropy",
+        "def cross_entropy(probabilities, y):\n"
+        "    return -np.mean(np.log(probabilities.max(axis=1)))\n",
+        {"test_cross_entropy"},
+        says="highest probability",
+    ),
+    mistake(
+        "the loop permutes the rows of x",
+        "train_softmax_regression",
+        LOOP.format(**{**RIGHT_LOOP, "order": "rng.permutation(x)"}),
+        {"test_training_loop"},
+        says="rng.permutation(len(x))",
+    ),
 ]
 
 EX07 = [
@@ -764,6 +937,28 @@ EX07 = [
         {"test_choose_epochs"},
         says="training accuracy",
     ),
+    mistake(
+        "choose_epochs keeps best_epoch's default monitor",
+        "choose_epochs",
+        "def choose_epochs(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):\n"
+        "    model = mnist_course.compile_model(mnist_course.build_mlp(hidden_units=(128, 128), "
+        "seed=seed))\n"
+        "    history = mnist_course.train(model, x_train, y_train, epochs=max_epochs, seed=seed, "
+        "validation_data=(x_val, y_val), verbose=0)\n"
+        "    return best_epoch(history.history)\n",
+        {"test_choose_epochs"},
+        says="is the validation loss of epoch",
+    ),
+    mistake(
+        "split_validation draws with replacement",
+        "split_validation",
+        "def split_validation(x, y, *, validation_size=10000, seed=0):\n"
+        "    held = np.random.default_rng(seed).choice(len(x), validation_size)\n"
+        "    kept = np.setdiff1d(np.arange(len(x)), held)\n"
+        "    return (x[kept], y[kept]), (x[held], y[held])\n",
+        {"test_split_validation"},
+        says="rows twice in the validation set",
+    ),
 ]
 
 TABLES = {
@@ -787,7 +982,12 @@ class Round:
     def takes(self, new):
         if new.alone or any(m.alone for m in self.mistakes):
             return not self.mistakes
-        return all(m.answer != new.answer and not m.fails & new.fails for m in self.mistakes)
+        return all(
+            m.answer != new.answer
+            and not m.fails & (new.fails | new.passes)
+            and not m.passes & new.fails
+            for m in self.mistakes
+        )
 
 
 def rounds(table):
@@ -805,7 +1005,7 @@ def rounds(table):
 def test_every_exercise_has_a_table_of_at_least_eight_mistakes():
     from helpers import ASSIGNMENTS
 
-    # exercise 9's mistakes, eleven of them, run through the same path in its own tests
+    # exercise 9's mistakes, sixteen of them, run through the same path in its own tests
     # (tests/checks/test_ex09_convolution.py)
     assert sorted(TABLES) == [name for name in ASSIGNMENTS if name != "ex09_convolution"]
     for table in TABLES.values():
@@ -838,7 +1038,9 @@ def test_each_mistake_fails_where_it_is_made_with_a_message_that_names_it(
     # each call is for a student's loop that never ends; here, a machine busy with other work
     # must not turn a slow check into a timeout
     expected = set().union(*(m.fails for m in batch.mistakes))
-    results = selfcheck.check_notebook(copy, timeout=600, grade_ids=expected)
+    passing = set().union(*(m.passes for m in batch.mistakes))
+    results = selfcheck.check_notebook(copy, timeout=600, grade_ids=expected | passing)
+    assert passing <= set(results), (passing, set(results))
     failed = {grade_id for grade_id, result in results.items() if not result.passed}
     shown = {g: results[g].message for g in failed}
     assert failed == expected, ([m.name for m in batch.mistakes], shown)
