@@ -124,7 +124,7 @@ def student_config(machine, user):
 def fill_in(path, user, *, wrong_normalize):
     """The student's answers: the model answers, or with ``normalize`` dividing only."""
     nb = nbformat.read(path, 4)
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(EXERCISE)))
+    answers = notebook.model_answers(notebook.read_notebook_json(solution_notebook(EXERCISE)))
     for grade_id, answer in answers.items():
         notebook.find_cell(nb, grade_id).source = answer
     if wrong_normalize:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mnist_course.sandbox.grader import NotebookRun, StudentFunction
+from mnist_course.sandbox.notebook_run import NotebookRun, StudentFunction
 
 CHECKS = "checks = mnist_course.checks.load({!r})\n"
 
@@ -135,9 +135,9 @@ def test_a_test_cell_prints_here_and_a_patch_in_the_child_changes_nothing_here(r
 KERAS_FREE = """
 import sys
 from mnist_course import notebook
-from mnist_course.sandbox.grader import NotebookRun
+from mnist_course.sandbox.notebook_run import NotebookRun
 
-nb = notebook.load_notebook(sys.argv[1])
+nb = notebook.read_notebook_json(sys.argv[1])
 cells = [
     (notebook.cell_kind(cell), notebook.cell_source(cell))
     for cell in nb["cells"]

@@ -973,7 +973,9 @@ def output_text(cell):
 def make_submissions(root, assignment, students):
     """Write the simulated students' notebooks into grading/submitted/<student>/<assignment>."""
     released = nbformat.read(release_notebook(assignment, root), 4)
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(assignment, root)))
+    answers = notebook.model_answers(
+        notebook.read_notebook_json(solution_notebook(assignment, root))
+    )
 
     def full():
         nb = nbformat.from_dict(released)
@@ -1046,7 +1048,7 @@ def feedback_text(path):
 
 def hidden_lines(assignment, root):
     """The hidden tests of an exercise, line by line."""
-    source = notebook.load_notebook(solution_notebook(assignment, root))
+    source = notebook.read_notebook_json(solution_notebook(assignment, root))
     return [
         line.strip()
         for cell in source["cells"]
@@ -1358,7 +1360,7 @@ def make_attacks(root, **values):
     for trick, (assignment, where, template, *last) in TRICKS.items():
         released = nbformat.read(release_notebook(assignment, root), 4)
         answers = notebook.model_answers(
-            notebook.load_notebook(solution_notebook(assignment, root))
+            notebook.read_notebook_json(solution_notebook(assignment, root))
         )
         source = string.Template(template).substitute(values).strip()
         for variant in variants(trick):

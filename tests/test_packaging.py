@@ -215,7 +215,7 @@ def test_the_wheel_carries_the_four_mnist_files_their_checksums_and_the_subpacka
     ):
         assert f"mnist_course/mnist_data/{name}" in names
     modules = ("notebook", "grading/preprocessors", "selfcheck/checker", "selfcheck/plugin")
-    for module in (*modules, "sandbox/parent", "sandbox/child", "sandbox/wire"):
+    for module in (*modules, "sandbox/student_process", "sandbox/child", "sandbox/wire"):
         assert f"mnist_course/{module}.py" in names
 
 

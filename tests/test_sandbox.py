@@ -23,7 +23,7 @@ from mnist_course.sandbox import (
     bubblewrap_status,
     wire,
 )
-from mnist_course.sandbox.parent import bubblewrap_command
+from mnist_course.sandbox.student_process import bubblewrap_command
 
 BWRAP, WHY_NOT = bubblewrap_status()
 
@@ -614,7 +614,7 @@ def shape_in_place(x):
 
 @pytest.fixture(scope="module")
 def in_place_run():
-    from mnist_course.sandbox.grader import NotebookRun
+    from mnist_course.sandbox.notebook_run import NotebookRun
 
     with NotebookRun(timeout=60) as run:
         assert all(result.passed for result in run.student_cells(IN_PLACE_CELLS))
@@ -698,7 +698,7 @@ assert grid.shape == (4,)
 
 
 def test_a_model_trained_by_the_students_function_is_the_checks_own_after(keras_student):
-    from mnist_course.sandbox.grader import StudentFunction
+    from mnist_course.sandbox.notebook_run import StudentFunction
 
     model = keras_student.call("build", 8)
     untrained = [weights.copy() for weights in model.get_weights()]

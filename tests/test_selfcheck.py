@@ -16,7 +16,7 @@ from helpers import ASSIGNMENTS, ROOT, release_notebook, run_pytest, solution_no
 from mnist_course import notebook, selfcheck
 from mnist_course.checks import CheckFailed
 from mnist_course.sandbox import StudentRaised
-from mnist_course.sandbox.grader import CellResult
+from mnist_course.sandbox.notebook_run import CellResult
 from mnist_course.selfcheck import checker
 
 EX01 = solution_notebook("ex01_data")
@@ -173,7 +173,7 @@ def wrong_answers(tmp_path):
     """Exercise 1 released, with the model answers but one wrong and one replaced by a wrong
     one in a cell of the student's below it, as a student might hand it in."""
     released = nbformat.read(str(release_notebook("ex01_data")), as_version=4)
-    answers = notebook.model_answers(notebook.load_notebook(EX01))
+    answers = notebook.model_answers(notebook.read_notebook_json(EX01))
     answers["normalize"] = "def normalize(x):\n    return x / 255\n"
     for grade_id, source in answers.items():
         notebook.find_cell(released, grade_id).source = source

@@ -14,7 +14,7 @@ from helpers import release_notebook, solution_notebook
 from mnist_course import notebook
 from mnist_course.checks import ex09_convolution as checks
 from mnist_course.checks._convolution import conv2d
-from mnist_course.selfcheck.parent import check_notebook
+from mnist_course.selfcheck.launcher import check_notebook
 
 EXERCISE = "ex09_convolution"
 
@@ -630,7 +630,7 @@ def student_notebook(tmp_path, replaced=None):
     ``replaced`` maps answer cells to their new source, or to a function of the model answer.
     """
     released = json.loads(release_notebook(EXERCISE).read_text())
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(EXERCISE)))
+    answers = notebook.model_answers(notebook.read_notebook_json(solution_notebook(EXERCISE)))
     for grade_id, source in (replaced or {}).items():
         answers[grade_id] = source(answers[grade_id]) if callable(source) else source
     for cell_id, answer in answers.items():
@@ -667,7 +667,7 @@ def test_the_released_notebook_without_its_training_passes_every_other_check(tmp
     """Every check but the accuracy's (the end-to-end grading test trains it)."""
     tests = {
         cell["metadata"]["nbgrader"]["grade_id"]
-        for cell in notebook.load_notebook(solution_notebook(EXERCISE))["cells"]
+        for cell in notebook.read_notebook_json(solution_notebook(EXERCISE))["cells"]
         if cell["metadata"].get("nbgrader", {}).get("grade")
     }
     results = check_notebook(student_notebook(tmp_path), grade_ids=tests - {"test_cnn_accuracy"})

@@ -8,7 +8,7 @@ import pytest
 from helpers import release_notebook, solution_notebook
 
 from mnist_course import notebook
-from mnist_course.selfcheck.parent import check_notebook
+from mnist_course.selfcheck.launcher import check_notebook
 
 # (exercise, answer cell, an answer that ignores an argument, the test cell that must fail)
 IGNORED_ARGUMENTS = [
@@ -57,7 +57,7 @@ IGNORED_ARGUMENTS = [
 def visible_only(exercise, tmp_path, replaced):
     """The released notebook with the model answers, one answer replaced: what a student has."""
     released = json.loads(release_notebook(exercise).read_text())
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(exercise)))
+    answers = notebook.model_answers(notebook.read_notebook_json(solution_notebook(exercise)))
     for grade_id, answer in {**answers, **replaced}.items():
         notebook.find_cell(released, grade_id)["source"] = answer
     path = tmp_path / f"{exercise}.ipynb"
