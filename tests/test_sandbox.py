@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from helpers import ROOT
+from helpers import ROOT, skip_or_fail_in_ci
 
 from mnist_course.sandbox import (
     CallTimedOut,
@@ -35,10 +35,7 @@ def needs_bubblewrap(test):
     @functools.wraps(test)
     def run(*args, **kwargs):
         if not BWRAP:
-            message = f"bubblewrap cannot run here: {WHY_NOT}"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
+            skip_or_fail_in_ci(f"bubblewrap cannot run here: {WHY_NOT}")
         return test(*args, **kwargs)
 
     return run
