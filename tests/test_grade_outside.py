@@ -75,6 +75,7 @@ def run():
             yield notebook
 
 
+@pytest.mark.sandbox
 def test_only_the_names_a_test_cell_uses_are_bound_and_functions_become_calls_into_the_child(
     run,
 ):
@@ -109,6 +110,7 @@ def test_the_students_exception_is_also_the_builtin_so_a_check_can_explain_it(ru
     assert "not_yet() raised NotImplementedError" in result.error[1]
 
 
+@pytest.mark.full_data
 def test_the_test_set_is_sealed_in_the_child_while_the_choice_is_made(run):
     result = run.test_cell(CHECKS.format("ex07_overfitting") + "checks.check_choose_epochs(peeks)")
     assert result.error[0] == "CheckFailed"
@@ -182,6 +184,7 @@ def test_a_keras_still_being_imported_counts_as_not_imported(monkeypatch):
     assert wire.decode(*wire.encode([1, "a"])) == [1, "a"]
 
 
+@pytest.mark.sandbox
 def test_grading_a_notebook_leaves_this_processs_environment_as_it_was(monkeypatch):
     """GradeOutside gives the checks one TensorFlow thread while it grades, and no longer: a
     process that grades and then starts kernels (this test suite's lessons) must not pass it on."""

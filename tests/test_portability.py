@@ -74,6 +74,8 @@ def _with_answers(tmp_path, answers):
     return path
 
 
+@pytest.mark.sandbox
+@pytest.mark.full_data
 def test_the_self_check_stops_what_hangs_without_alarm_rlimits_fork_or_bubblewrap(
     no_unix_parts, tmp_path
 ):
@@ -95,6 +97,7 @@ def test_the_self_check_stops_what_hangs_without_alarm_rlimits_fork_or_bubblewra
     assert "did not finish within 2 s" in results["test_one_hot"].message
 
 
+@pytest.mark.sandbox
 def test_the_students_process_says_which_limits_it_could_not_set(no_unix_parts):
     with student_process.StudentProcess(
         ["def double(x):\n    return 2 * x"], timeout=20

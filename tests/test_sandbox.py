@@ -160,6 +160,7 @@ def student():
 
 
 @pytest.mark.parametrize("value", VALUES, ids=lambda value: type(value).__name__)
+@pytest.mark.sandbox
 def test_plain_values_and_arrays_cross_both_ways_unchanged(student, value):
     assert same(student.call("identity", value), value)
 
@@ -220,6 +221,7 @@ def test_a_message_larger_than_the_limit_is_refused_before_it_is_read():
         wire.read_message(io.BytesIO(forged).read, limit=2**20)
 
 
+@pytest.mark.sandbox
 def test_a_result_larger_than_the_limit_is_refused_with_a_message():
     with StudentProcess(CELLS, max_message=2**20) as process:
         with pytest.raises(RefusedValue, match=r"zeros\(\) returned more than 1 MB of data"):
@@ -251,6 +253,7 @@ def test_magics_are_transformed_and_the_cells_ran(student):
     assert len(student.call("token")) == 32
 
 
+@pytest.mark.sandbox
 def test_a_cell_that_raises_or_hangs_is_recorded_and_the_next_cells_still_run():
     cells = ["x = 1 / 0", "while True:\n    pass", *CELLS]
     with StudentProcess(cells, cell_timeout=1) as process:
@@ -261,6 +264,7 @@ def test_a_cell_that_raises_or_hangs_is_recorded_and_the_next_cells_still_run():
     assert hung == "did not finish within 1 s"
 
 
+@pytest.mark.sandbox
 def test_a_cell_that_swallows_the_time_limit_or_exits_costs_only_itself():
     swallow = (
         "while True:\n    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"
@@ -282,6 +286,7 @@ def test_a_cell_that_swallows_the_time_limit_or_exits_costs_only_itself():
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_the_student_cannot_start_processes_but_threads_run(sandbox):
     cells = [
         "import os, subprocess, threading",
@@ -312,6 +317,7 @@ def thread():
         assert "may start others" not in process.output()
 
 
+@pytest.mark.sandbox
 def test_a_replaced_builtin_stays_the_students_and_results_still_cross():
     """``builtins.len`` replaced in a cell is the student's for the student's functions; the
     child's own code (encoding a result) runs with Python's, and tracing stays the student's."""
@@ -337,6 +343,7 @@ def test_a_patch_in_the_students_process_does_not_change_the_parents_judgment(st
     assert not np.allclose(returned, np.ones(3))
 
 
+@pytest.mark.sandbox
 def test_no_variable_of_the_grading_process_reaches_the_child(monkeypatch):
     monkeypatch.setenv("MNIST_COURSE_DB_URL", "postgresql://grader:secret@localhost/gradebook")
     monkeypatch.setenv("SOME_PASSWORD", "secret")
@@ -349,6 +356,7 @@ def test_no_variable_of_the_grading_process_reaches_the_child(monkeypatch):
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_a_hang_is_stopped_and_the_next_call_runs_the_cells_again(sandbox):
     with StudentProcess(CELLS, timeout=2, sandbox=sandbox) as process:
         first = process.call("token")
@@ -359,6 +367,7 @@ def test_a_hang_is_stopped_and_the_next_call_runs_the_cells_again(sandbox):
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_a_crash_is_reported_and_the_next_call_works(sandbox):
     with StudentProcess(CELLS, sandbox=sandbox) as process:
         with pytest.raises(ProcessDied, match=r"crash\(\) stopped .* \(exit code 3\)"):
@@ -369,6 +378,7 @@ def test_a_crash_is_reported_and_the_next_call_works(sandbox):
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_a_memory_bomb_is_stopped_by_the_limit(sandbox):
     with StudentProcess(CELLS, memory=2**30, sandbox=sandbox) as process:
         with pytest.raises(StudentRaised, match="MemoryError"):
@@ -376,6 +386,7 @@ def test_a_memory_bomb_is_stopped_by_the_limit(sandbox):
         assert process.call("allocate", 0.25) == 2**28
 
 
+@pytest.mark.sandbox
 def test_without_bubblewrap_the_rlimits_still_hold_and_say_so(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     bubblewrap_status.cache_clear()
@@ -392,6 +403,7 @@ def test_without_bubblewrap_the_rlimits_still_hold_and_say_so(monkeypatch):
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_a_process_started_ahead_is_taken_fresh_by_the_next_with_the_same_limits(sandbox):
     ahead = StudentProcess([], timeout=30, sandbox=sandbox, preload=("keras",)).start_ahead()
     pid = ahead._process.pid
@@ -424,6 +436,7 @@ FOREVER = "import threading, time\nthreading.Thread(target=lambda: time.sleep(36
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_the_child_is_stopped_when_the_grading_process_exits_without_closing(sandbox):
     script = (
         "from mnist_course.sandbox import StudentProcess\n"
@@ -511,6 +524,7 @@ def keras_student():
         yield process
 
 
+@pytest.mark.sandbox
 def test_keras_models_and_histories_cross_as_saved_files(keras_student):
     import keras
 
@@ -623,6 +637,7 @@ def _check_cell(run, source):
     assert result.passed, result.error
 
 
+@pytest.mark.sandbox
 def test_an_array_changed_in_place_comes_back_into_the_checks_own(in_place_run):
     _check_cell(
         in_place_run,

@@ -438,6 +438,7 @@ def student_notebook(tmp_path, grade_id=None, source=None):
 
 
 @pytest.mark.parametrize("mistake", list(WRITTEN_MISTAKES))
+@pytest.mark.sandbox
 def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistake, tmp_path):
     grade_id, source, test_cell, named = WRITTEN_MISTAKES[mistake]
     path = student_notebook(tmp_path, grade_id, source)
@@ -455,6 +456,7 @@ def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistake, 
     assert "Traceback" not in results[test_cell].message
 
 
+@pytest.mark.sandbox
 def test_the_released_notebook_with_the_model_answers_passes_every_check(tmp_path):
     results = check_notebook(student_notebook(tmp_path))
     outcomes = {g: r.outcome for g, r in results.items() if g != "written_answer"}

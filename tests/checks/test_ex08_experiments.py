@@ -25,6 +25,7 @@ def test_compare_activations_returning_made_up_accuracies_fails(fails_with):
     fails_with(checks.check_compare_activations, compare, match="returned 0.5 for 'relu'")
 
 
+@pytest.mark.full_data
 def test_compare_activations_returning_a_list_fails(fails_with):
     fails_with(
         checks.check_compare_activations,

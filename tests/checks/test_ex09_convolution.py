@@ -348,6 +348,7 @@ def functional_cnn(seed=0):
     return keras.Model(inputs, outputs)
 
 
+@pytest.mark.full_data
 def test_check_cnn_accepts_the_model_answer_and_a_functional_model():
     checks.check_cnn(checks.course_cnn)
     checks.check_cnn(functional_cnn)
@@ -419,6 +420,7 @@ def test_multiply_adds_counts_each_layer_with_a_kernel():
     ],
     ids=["no-convolution", "no-softmax", "no-pooling", "too-many-filters", "no-output-layer"],
 )
+@pytest.mark.full_data
 def test_check_cnn_names_each_design_mistake(build, match, hint, fails_with):
     import keras
 
@@ -429,6 +431,7 @@ def test_check_cnn_names_each_design_mistake(build, match, hint, fails_with):
     assert hint in message
 
 
+@pytest.mark.full_data
 def test_check_cnn_names_a_flat_input_and_a_missing_seed(fails_with):
     import keras
 
@@ -652,6 +655,7 @@ def _students():
 
 
 @pytest.mark.parametrize("mistakes", _students(), ids=lambda mistakes: " + ".join(mistakes))
+@pytest.mark.sandbox
 def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistakes, tmp_path):
     replaced = {WRITTEN_MISTAKES[m][0]: WRITTEN_MISTAKES[m][1] for m in mistakes}
     assert len(replaced) == len(mistakes)
@@ -663,6 +667,7 @@ def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistakes,
         assert "Traceback" not in results[test_cell].message
 
 
+@pytest.mark.sandbox
 def test_the_released_notebook_without_its_training_passes_every_other_check(tmp_path):
     """Every check but the accuracy's (the end-to-end grading test trains it)."""
     tests = {

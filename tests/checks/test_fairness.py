@@ -70,6 +70,7 @@ def visible_only(exercise, tmp_path, replaced):
     IGNORED_ARGUMENTS,
     ids=[f"{e}-{t}-{i}" for i, (e, _, _, t) in enumerate(IGNORED_ARGUMENTS)],
 )
+@pytest.mark.sandbox
 def test_an_answer_that_ignores_an_argument_fails_a_visible_check(
     exercise, grade_id, answer, test_cell, tmp_path
 ):
