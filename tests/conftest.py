@@ -84,10 +84,10 @@ notebooks and not nbgrader and not browser and not postgres and not registry and
 sandbox"``. In a run with that selection (its ``-m`` says ``not <marker>`` for each), or any
 run with ``MNIST_COURSE_FAST_GUARD=1``, the guard below fails a test that carries none of
 them if it decodes or reads MNIST (mark it ``full_data``, or give it small arrays of its
-own) or starts the student's process, the self-check's checking process or ``pytest`` as a
-student runs it (mark it ``sandbox``). With ``MNIST_COURSE_FAST_GUARD_REPORT=<file>`` it
-lists them in that file instead, one ``<test>\t<what it did>`` a line, and fails none (to
-mark many at once)."""
+own) or starts the student's process, the self-check's checking process or ``pytest
+exercises`` in a new process (mark it ``sandbox``). With
+``MNIST_COURSE_FAST_GUARD_REPORT=<file>`` it lists them in that file instead, one ``<test>
+<TAB> <what it did>`` a line, and fails none (to mark many at once)."""
 
 DOCTEST_MARKS = {
     "mnist_course.checks._inputs.mnist_images": ("full_data",),
@@ -178,6 +178,16 @@ def _watch_start(start, what):
     return starting
 
 
+def _watch_self_check(run_pytest):
+    @functools.wraps(run_pytest)
+    def running(args, *rest, **kwargs):
+        if "exercises" in args:
+            _refuse("starts pytest exercises in a new process (the self-check, as a student)")
+        return run_pytest(args, *rest, **kwargs)
+
+    return running
+
+
 def _guard_on(config):
     if os.environ.get("MNIST_COURSE_FAST_GUARD") == "1":
         return True
@@ -209,7 +219,7 @@ def pytest_configure(config):
     process = student_process.StudentProcess
     process._popen = _watch_start(process._popen, "the student's process (the sandbox's child)")
     launcher._run_checker = _watch_start(launcher._run_checker, "the self-check's checking process")
-    helpers.run_pytest = _watch_start(helpers.run_pytest, "pytest in a new process (as a student)")
+    helpers.run_pytest = _watch_self_check(helpers.run_pytest)
 
 
 @pytest.hookimpl(tryfirst=True)
