@@ -22,6 +22,7 @@ def test_evaluate_accepts_the_course_function_and_numpy_numbers():
     checks.check_evaluate(evaluate)
 
 
+@pytest.mark.full_data
 def test_evaluate_returning_keras_list_says_return_a_dict(fails_with):
     fails_with(
         checks.check_evaluate,
@@ -30,6 +31,7 @@ def test_evaluate_returning_keras_list_says_return_a_dict(fails_with):
     )
 
 
+@pytest.mark.full_data
 def test_evaluate_in_percent_says_return_a_fraction(fails_with):
     def evaluate(model, x_test, y_test):
         scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
@@ -38,6 +40,7 @@ def test_evaluate_in_percent_says_return_a_fraction(fails_with):
     fails_with(checks.check_evaluate, evaluate, match="percentage")
 
 
+@pytest.mark.full_data
 def test_predict_labels_accepts_argmax_as_list_or_array():
     checks.check_predict_labels(mnist_course.predict_labels)
     checks.check_predict_labels(
@@ -45,6 +48,7 @@ def test_predict_labels_accepts_argmax_as_list_or_array():
     )
 
 
+@pytest.mark.full_data
 def test_predict_labels_returning_probabilities_says_take_argmax(fails_with):
     message = fails_with(
         checks.check_predict_labels,
@@ -76,6 +80,7 @@ def test_evaluate_that_returns_the_numbers_its_failure_printed_fails_on_other_in
     fails_with(checks.check_evaluate, copied, seed=1, match="other numbers than model.evaluate")
 
 
+@pytest.mark.full_data
 def test_predict_labels_is_checked_on_another_model_with_another_seed():
     checks.check_predict_labels(mnist_course.predict_labels, seed=1)
 
@@ -208,6 +213,7 @@ def test_a_pipeline_changed_in_another_way_fails_and_says_so(fails_with):
     fails_with(checks.check_report, report, bug=2, match="no version of the pipeline gives")
 
 
+@pytest.mark.full_data
 def test_every_combination_of_bugs_gives_other_numbers_at_the_checks_seeds():
     for seed in (0, 1):
         scores = {
