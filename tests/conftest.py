@@ -100,6 +100,7 @@ DOCTEST_MARKS = {
     "mnist_course.checks._state.mnist": ("full_data",),
     "mnist_course.checks.ex05_training.check_train": ("full_data",),
     "mnist_course.checks.ex06_testing.check_evaluate": ("full_data",),
+    "mnist_course.checks.ex06_testing.check_predict_labels": ("full_data",),
     "mnist_course.checks.ex06_testing.check_report": ("full_data",),
     "mnist_course.checks.ex06_testing.pipeline_scores": ("full_data",),
     "mnist_course.checks.ex07_overfitting.check_choose_dropout": ("full_data",),

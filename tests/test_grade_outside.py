@@ -100,6 +100,7 @@ def test_a_train_that_trains_a_copy_leaves_the_graders_model_untrained_and_fails
     assert "did not lower the model's loss" in result.error[1]
 
 
+@pytest.mark.sandbox
 def test_the_students_exception_is_also_the_builtin_so_a_check_can_explain_it(run):
     result = run.test_cell(
         CHECKS.format("ex03_gradient_descent") + "checks.check_softmax(shape_error)"
@@ -128,6 +129,7 @@ def test_the_seeds_an_experiment_passes_are_recorded_in_the_child(run):
     assert "called mnist_course.build_mlp() with seed=None" in result.error[1]
 
 
+@pytest.mark.sandbox
 def test_a_test_cell_prints_here_and_a_patch_in_the_child_changes_nothing_here(run):
     run.student_cells(["np.allclose = lambda *args, **kwargs: True"])
     result = run.test_cell("print('checked')\nassert not np.allclose(0, 1)")

@@ -175,6 +175,7 @@ def test_the_wire_itself_round_trips_without_a_process():
     ("kind", "named"),
     [("set", "builtins.set"), ("function", "function"), ("evil", "Evil"), ("objects", "dtype")],
 )
+@pytest.mark.sandbox
 def test_other_types_are_refused_with_their_name(student, kind, named):
     with pytest.raises(RefusedValue, match=named) as refused:
         student.call("returns", kind)
@@ -184,6 +185,7 @@ def test_other_types_are_refused_with_their_name(student, kind, named):
     assert student.call("identity", 1) == 1  # the process still serves
 
 
+@pytest.mark.sandbox
 def test_the_parent_refuses_to_pass_what_is_not_data(student):
     with pytest.raises(wire.UnsupportedValue, match="passed a builtins.set"):
         student.call("identity", {1, 2})
@@ -205,6 +207,7 @@ def test_a_pickled_payload_is_never_unpickled():
     assert ran == []
 
 
+@pytest.mark.sandbox
 def test_reading_results_never_calls_pickle(student, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("pickle was called")
@@ -231,6 +234,7 @@ def test_a_result_larger_than_the_limit_is_refused_with_a_message():
             process.call("identity", np.zeros(2**18))
 
 
+@pytest.mark.sandbox
 def test_the_students_exception_arrives_as_a_message(student):
     with pytest.raises(StudentRaised) as raised:
         student.call("fail")
@@ -241,6 +245,7 @@ def test_the_students_exception_arrives_as_a_message(student):
         student.call("fail_badly")
 
 
+@pytest.mark.sandbox
 def test_a_name_that_is_not_a_function_says_so(student):
     with pytest.raises(NoSuchFunction, match=r"no function build_mlp\(\) \(found nothing"):
         student.call("build_mlp")
@@ -248,6 +253,7 @@ def test_a_name_that_is_not_a_function_says_so(student):
         student.call("TOKEN")
 
 
+@pytest.mark.sandbox
 def test_magics_are_transformed_and_the_cells_ran(student):
     assert student.cell_errors == []
     assert len(student.call("token")) == 32
@@ -338,6 +344,7 @@ def test_a_replaced_builtin_stays_the_students_and_results_still_cross():
         assert process.call("identity", {"a": (1, 2)}) == {"a": (1, 2)}
 
 
+@pytest.mark.sandbox
 def test_a_patch_in_the_students_process_does_not_change_the_parents_judgment(student):
     returned = student.call("identity", np.zeros(3))
     assert not np.allclose(returned, np.ones(3))
@@ -455,6 +462,7 @@ def test_the_child_is_stopped_when_the_grading_process_exits_without_closing(san
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_the_network_is_unreachable(student):
     assert student.containment == "bubblewrap"
     with socket.create_server(("127.0.0.1", 0)) as server:
@@ -464,6 +472,7 @@ def test_under_bubblewrap_the_network_is_unreachable(student):
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_only_the_scratch_folder_is_writable(student, tmp_path):
     outside = tmp_path / "course" / "grading" / "forged.txt"
     student.call("write", str(outside))  # it lands in the child's own empty /tmp
@@ -475,6 +484,7 @@ def test_under_bubblewrap_only_the_scratch_folder_is_writable(student, tmp_path)
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_the_course_and_other_submissions_cannot_be_read(student, tmp_path):
     secret = tmp_path / "grading" / "hidden_tests.txt"
     secret.parent.mkdir()
@@ -488,6 +498,7 @@ def test_under_bubblewrap_the_course_and_other_submissions_cannot_be_read(studen
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_the_grading_process_is_out_of_sight(student):
     """Its environment (a gradebook's password, say) cannot be read through /proc either."""
     assert os.getpid() > 100
@@ -496,6 +507,7 @@ def test_under_bubblewrap_the_grading_process_is_out_of_sight(student):
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_the_child_cannot_lift_its_limits(student):
     with pytest.raises(StudentRaised, match="ValueError|PermissionError"):
         student.call("lift_memory_limit")
@@ -536,6 +548,7 @@ def test_keras_models_and_histories_cross_as_saved_files(keras_student):
     np.testing.assert_allclose(keras_student.call("predict", model, x), model(x), atol=1e-6)
 
 
+@pytest.mark.sandbox
 def test_a_model_changed_by_the_call_comes_back_changed(keras_student):
     import keras
 
@@ -659,6 +672,7 @@ assert np.array_equal(kept, np.ones(3))
     )
 
 
+@pytest.mark.sandbox
 def test_a_list_appended_to_comes_back(in_place_run):
     _check_cell(
         in_place_run,
@@ -671,6 +685,7 @@ assert alias is items and items == ["changed", 2, 3], items
     )
 
 
+@pytest.mark.sandbox
 def test_a_dict_updated_comes_back(in_place_run):
     _check_cell(
         in_place_run,
@@ -683,6 +698,7 @@ assert np.array_equal(table["added"], np.zeros(2))
     )
 
 
+@pytest.mark.sandbox
 def test_only_what_the_call_changed_crosses_back_and_read_only_arrays_stay(in_place_run):
     process = in_place_run.process
     x, items = np.ones(3), [1]
@@ -709,6 +725,7 @@ assert grid.shape == (4,)
     )
 
 
+@pytest.mark.sandbox
 def test_a_model_trained_by_the_students_function_is_the_checks_own_after(keras_student):
     from mnist_course.sandbox.notebook_run import StudentFunction
 
@@ -724,6 +741,7 @@ def test_a_model_trained_by_the_students_function_is_the_checks_own_after(keras_
 # --- watches: a check's context around a call, run in the student's process ----------------
 
 
+@pytest.mark.sandbox
 def test_a_watch_runs_around_the_call_in_the_students_process_and_its_record_comes_back(
     in_place_run,
 ):
@@ -748,6 +766,7 @@ def test_a_watch_runs_around_the_call_in_the_students_process_and_its_record_com
     )
 
 
+@pytest.mark.sandbox
 def test_a_watch_that_fails_the_call_fails_the_check_with_its_message(in_place_run):
     """ex07's seal: a function that reads the test set while sealed fails with the seal's
     message, raised in the student's process and said here as a check's failure."""
@@ -764,6 +783,7 @@ def test_a_watch_that_fails_the_call_fails_the_check_with_its_message(in_place_r
     assert kind == "CheckFailed" and "(its test set) while choosing" in message, result.error
 
 
+@pytest.mark.sandbox
 def test_a_call_can_name_only_the_courses_marked_watches(student):
     """The student's process finds a watch by name among the course's marked ones only: not
     any function of the course, and nothing outside it."""
