@@ -63,9 +63,9 @@ from mnist_course.notebook import (
     WRITTEN,
     cell_kind,
     find_cell,
-    load_notebook,
     model_answers,
     nbgrader_metadata,
+    read_notebook_json,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +118,7 @@ def make_course(folder, exercises, students, root=ROOT):
         shutil.copytree(root / "solutions" / exercise, folder / "solutions" / exercise)
         nbgrader(folder, "generate_assignment", exercise, root=root)
         name = f"{exercise}.ipynb"
-        answers = model_answers(load_notebook(folder / "solutions" / exercise / name))
+        answers = model_answers(read_notebook_json(folder / "solutions" / exercise / name))
         released = nbformat.read(folder / "exercises" / exercise / name, as_version=4)
         for grade_id, answer in answers.items():
             find_cell(released, grade_id).source = answer
@@ -130,7 +130,7 @@ def make_course(folder, exercises, students, root=ROOT):
 
 def manual_points(folder, exercise):
     """Points of the exercise's written answers, which a person grades (not autograding)."""
-    source = load_notebook(folder / "solutions" / exercise / f"{exercise}.ipynb")
+    source = read_notebook_json(folder / "solutions" / exercise / f"{exercise}.ipynb")
     written = [cell for cell in source["cells"] if cell_kind(cell) == WRITTEN]
     return sum(nbgrader_metadata(cell).get("points", 0) for cell in written)
 

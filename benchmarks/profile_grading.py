@@ -8,7 +8,7 @@ two ways:
   cell in order. Printed: the kernel's start, the setup cell (imports and data), the
   student's answer and own cells, and each test cell;
 - ``--as-graded``, as the course grades now (``GradeOutside``, through
-  :class:`mnist_course.sandbox.grader.NotebookRun`): the student's process started, the
+  :class:`mnist_course.sandbox.notebook_run.NotebookRun`): the student's process started, the
   student's cells run there one by one (grading sends them in batches: the same work; the
   demonstration cells left as released skipped),
   each test cell run in this process as the gradebook holds it (hidden tests included, taken
@@ -52,9 +52,9 @@ from mnist_course.notebook import (
     demonstration_digests,
     find_cell,
     is_unchanged_demonstration,
-    load_notebook,
     model_answers,
     nbgrader_metadata,
+    read_notebook_json,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ EXERCISES = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.
 
 def complete_submission(exercise):
     """The released notebook with every answer cell replaced by the model answer."""
-    answers = model_answers(load_notebook(ROOT / "solutions" / exercise / f"{exercise}.ipynb"))
+    answers = model_answers(read_notebook_json(ROOT / "solutions" / exercise / f"{exercise}.ipynb"))
     nb = nbformat.read(ROOT / "exercises" / exercise / f"{exercise}.ipynb", as_version=4)
     for grade_id, answer in answers.items():
         find_cell(nb, grade_id).source = answer
@@ -102,7 +102,7 @@ def profile(exercise, skipped=frozenset()):
 def gradebook_tests(exercise):
     """``{grade_id: source}`` of the exercise's test cells as nbgrader's gradebook holds them
     (from ``solutions/``, hidden tests included)."""
-    source = load_notebook(ROOT / "solutions" / exercise / f"{exercise}.ipynb")
+    source = read_notebook_json(ROOT / "solutions" / exercise / f"{exercise}.ipynb")
     return {
         nbgrader_metadata(cell)["grade_id"]: cell_source(cell)
         for cell in source["cells"]
@@ -114,12 +114,12 @@ def gradebook_tests(exercise):
 def timed_transfers():
     """Count the calls into the student's process and time them, and the time this process
     spends writing and reading Keras models (``wire.save_model`` and ``wire.load_model``)."""
-    from mnist_course.sandbox import parent, wire
+    from mnist_course.sandbox import StudentProcess, wire
 
     totals = {"calls": 0, "call": 0.0, "save": 0.0, "load": 0.0}
     originals = {
-        (parent.StudentProcess, "_call"): "call",
-        (parent.StudentProcess, "value"): "call",
+        (StudentProcess, "_call"): "call",
+        (StudentProcess, "value"): "call",
         (wire, "save_model"): "save",
         (wire, "load_model"): "load",
     }
@@ -149,7 +149,7 @@ def profile_outside(exercise, skipped=frozenset()):
     """[(what, seconds), ...] for one complete submission graded as ``GradeOutside`` grades it:
     the student's process started first, each student's cell run there (those whose digest is
     in ``skipped`` not run), each test cell here."""
-    from mnist_course.sandbox.grader import NotebookRun
+    from mnist_course.sandbox.notebook_run import NotebookRun
 
     nb = complete_submission(exercise)
     tests = gradebook_tests(exercise)

@@ -18,7 +18,7 @@ markdown   any other text cell                                       (any)
 raw        a raw cell, which nothing runs                            (any)
 ========== ========================================================= ====================
 
-Notebooks are read as plain JSON (:func:`load_notebook`), not with nbformat: importing
+Notebooks are read as plain JSON (:func:`read_notebook_json`), not with nbformat: importing
 nbformat costs about a second in every self-check process. The functions that take a cell or
 a notebook accept both plain dicts and nbformat's ``NotebookNode``.
 """
@@ -145,7 +145,7 @@ def cell_source(cell):
     return source if isinstance(source, str) else "".join(source)
 
 
-def load_notebook(path):
+def read_notebook_json(path):
     """Read a notebook file as plain JSON (fast: no nbformat), checking it is nbformat 4.
 
     Parameters
@@ -159,7 +159,7 @@ def load_notebook(path):
 
     Examples
     --------
-    >>> notebook = load_notebook("solutions/ex01_data/ex01_data.ipynb")
+    >>> notebook = read_notebook_json("solutions/ex01_data/ex01_data.ipynb")
     >>> notebook["nbformat"], len(notebook["cells"]) > 10
     (4, True)
     """
@@ -184,7 +184,7 @@ def find_cell(notebook, grade_id):
 
     Examples
     --------
-    >>> notebook = load_notebook("solutions/ex01_data/ex01_data.ipynb")
+    >>> notebook = read_notebook_json("solutions/ex01_data/ex01_data.ipynb")
     >>> cell_kind(find_cell(notebook, "normalize"))
     'answer'
     """
@@ -238,7 +238,7 @@ def model_answers(notebook):
 
     Examples
     --------
-    >>> answers = model_answers(load_notebook("solutions/ex01_data/ex01_data.ipynb"))
+    >>> answers = model_answers(read_notebook_json("solutions/ex01_data/ex01_data.ipynb"))
     >>> sorted(answers)[:3]
     ['normalize', 'one_hot', 'pixel_position']
     """
@@ -328,7 +328,7 @@ def read_notebook(path):
     ['test_split_labels', 'test_normalize', 'test_one_hot']
     """
     code, tests, written = [], [], []
-    for cell in load_notebook(path)["cells"]:
+    for cell in read_notebook_json(path)["cells"]:
         kind = cell_kind(cell)
         meta = nbgrader_metadata(cell)
         grade_id = meta.get("grade_id", "")

@@ -1,4 +1,5 @@
-"""Shared fixtures: small MNIST-like files written in the IDX and CSV formats.
+"""Shared fixtures (small MNIST-like files written in the IDX and CSV formats) and the guard
+that keeps the fast selection fast (no MNIST, none of the course's child processes).
 
 The course's paths and the helpers that run its commands in a subprocess are plain
 constants and functions, in ``tests/helpers.py`` (``from helpers import ROOT``): with
@@ -10,8 +11,11 @@ the site test runs after the lessons' test on the same worker, since it builds t
 the lessons that test executed and stored (otherwise it would execute them a second time).
 """
 
+import functools
 import gzip
+import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -36,7 +40,7 @@ def _work_unit(nodeid):
     return "tests/test_lessons.py" if path == "tests/test_site.py" else path
 
 
-def pytest_collection_modifyitems(items):
+def _heaviest_first(items):
     """Order the files by their tests' cost, heaviest first; a file's tests keep their order."""
     cost, first = {}, {}
     for index, item in enumerate(items):
@@ -108,3 +112,195 @@ def bundled_copy(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "bundled_dir", lambda: copy)
     monkeypatch.delenv(data.DATA_ENV, raising=False)
     return copy
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast selection stays fast: a test with none of the markers below decodes no MNIST and
+# starts none of the course's child processes
+
+FAST_EXCLUDES = (
+    "full_data",
+    "training",
+    "notebooks",
+    "nbgrader",
+    "browser",
+    "postgres",
+    "registry",
+    "sandbox",
+)
+"""The markers the fast selection leaves out: ``-m "not full_data and not training and not
+notebooks and not nbgrader and not browser and not postgres and not registry and not
+sandbox"``. In a run with that selection (its ``-m`` says ``not <marker>`` for each), or any
+run with ``MNIST_COURSE_FAST_GUARD=1``, the guard below fails a test that carries none of
+them if it decodes or reads MNIST (mark it ``full_data``, or give it small arrays of its
+own) or starts the student's process, the self-check's checking process or ``pytest
+exercises`` in a new process (mark it ``sandbox``). With
+``MNIST_COURSE_FAST_GUARD_REPORT=<file>`` it lists them in that file instead, one ``<test>
+<TAB> <what it did>`` a line, and fails none (to mark many at once)."""
+
+DOCTEST_MARKS = {
+    "mnist_course.checks._inputs.mnist_images": ("full_data",),
+    "mnist_course.checks._inputs.mnist_labels": ("full_data",),
+    "mnist_course.checks._inputs.mnist_rows": ("full_data",),
+    "mnist_course.checks._reference.epochs_run": ("full_data",),
+    "mnist_course.checks._reference.overfitting_data": ("full_data",),
+    "mnist_course.checks._reference.reference_experiment": ("full_data",),
+    "mnist_course.checks._state.mnist": ("full_data",),
+    "mnist_course.checks.ex05_training.check_train": ("full_data",),
+    "mnist_course.checks.ex06_testing.check_evaluate": ("full_data",),
+    "mnist_course.checks.ex06_testing.check_predict_labels": ("full_data",),
+    "mnist_course.checks.ex06_testing.check_report": ("full_data",),
+    "mnist_course.checks.ex06_testing.pipeline_scores": ("full_data",),
+    "mnist_course.checks.ex07_overfitting.check_choose_dropout": ("full_data",),
+    "mnist_course.checks.ex08_experiments.check_compare_activations": ("full_data",),
+    "mnist_course.checks.ex09_convolution.check_cnn": ("full_data",),
+    "mnist_course.data.export_csv": ("full_data",),
+    "mnist_course.data.load_mnist": ("full_data",),
+    "mnist_course.data.read_csv": ("full_data",),
+    "mnist_course.data.read_idx": ("full_data",),
+    "mnist_course.data.read_npz": ("full_data",),
+    "mnist_course.data.verify_bundled": ("full_data",),
+    "mnist_course.training.load_course_data": ("full_data",),
+    "mnist_course.sandbox.notebook_run.NotebookRun": ("sandbox",),
+    "mnist_course.sandbox.student_process.StudentProcess": ("sandbox",),
+}
+"""Doctests of the package that decode MNIST or start a child process, and their markers (a
+doctest cannot carry a marker in its source)."""
+
+MNIST_LENGTH = 10_000
+"""Images (or labels) in MNIST's test set; a decoded array at least this long is MNIST's."""
+
+_guarded = None
+"""The test that runs under the guard now (its node id), or None."""
+
+
+def _refuse(what):
+    if _guarded is None:
+        return
+    message = (
+        f"{_guarded} {what}, but carries none of the markers {', '.join(FAST_EXCLUDES)}: "
+        "mark it (full_data for MNIST; sandbox for the student's or the checking process), "
+        "or give it small data of its own, so that the fast selection stays fast"
+    )
+    report = os.environ.get("MNIST_COURSE_FAST_GUARD_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as file:
+            file.write(f"{_guarded}\t{what}\n")
+        return
+    pytest.fail(message, pytrace=False)
+
+
+def _mnist_sized(value):
+    if isinstance(value, dict):
+        return any(_mnist_sized(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return any(_mnist_sized(v) for v in value)
+    return isinstance(value, np.ndarray) and value.ndim > 0 and len(value) >= MNIST_LENGTH
+
+
+def _watch_decoding(read):
+    @functools.wraps(read)
+    def reading(*args, **kwargs):
+        arrays = read(*args, **kwargs)
+        if _mnist_sized(arrays):
+            _refuse(f"decodes MNIST ({read.__name__}{args!r:.120})")
+        return arrays
+
+    return reading
+
+
+def _watch_cached_mnist(mnist):
+    @functools.wraps(mnist)
+    def cached(*args, **kwargs):
+        _refuse("reads MNIST (mnist_course.checks._state.mnist)")
+        return mnist(*args, **kwargs)
+
+    cached.cache_info, cached.cache_clear = mnist.cache_info, mnist.cache_clear
+    return cached
+
+
+def _watch_start(start, what):
+    @functools.wraps(start)
+    def starting(*args, **kwargs):
+        _refuse(f"starts {what}")
+        return start(*args, **kwargs)
+
+    return starting
+
+
+def _watch_self_check(run_pytest):
+    @functools.wraps(run_pytest)
+    def running(args, *rest, **kwargs):
+        if "exercises" in args:
+            _refuse("starts pytest exercises in a new process (the self-check, as a student)")
+        return run_pytest(args, *rest, **kwargs)
+
+    return running
+
+
+def _guard_on(config):
+    if os.environ.get("MNIST_COURSE_FAST_GUARD") == "1":
+        return True
+    if os.environ.get("MNIST_COURSE_FAST_GUARD_REPORT"):
+        return True
+    selection = config.getoption("markexpr", "") or ""
+    return all(f"not {marker}" in selection for marker in FAST_EXCLUDES)
+
+
+def pytest_configure(config):
+    """In a fast run, wrap where MNIST is decoded and where the course starts a child."""
+    if not _guard_on(config):
+        return
+    import helpers
+
+    import mnist_course
+    from mnist_course.checks import _inputs, _state
+    from mnist_course.sandbox import student_process
+    from mnist_course.selfcheck import launcher
+
+    for name in ("read_idx", "read_csv", "read_npz"):
+        original = getattr(data, name)
+        wrapped = _watch_decoding(original)
+        setattr(data, name, wrapped)
+        if getattr(mnist_course, name, None) is original:
+            setattr(mnist_course, name, wrapped)
+    cached = _watch_cached_mnist(_state.mnist)
+    _state.mnist = _inputs.mnist = cached
+    process = student_process.StudentProcess
+    process._popen = _watch_start(process._popen, "the student's process (the sandbox's child)")
+    launcher._run_checker = _watch_start(launcher._run_checker, "the self-check's checking process")
+    helpers.run_pytest = _watch_self_check(helpers.run_pytest)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Give the package's doctests the markers that ``DOCTEST_MARKS`` lists for them (before
+    ``-m`` selects), then put the heaviest files first."""
+    for item in items:
+        for marker in DOCTEST_MARKS.get(item.name, ()):
+            item.add_marker(marker)
+    _heaviest_first(items)
+
+
+def _clear_caches_of_the_checks():
+    """Forget what the checks computed from MNIST and keep (exercise 6's models and images), so
+    that a test that needs it reads MNIST again, whichever test ran before it."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("mnist_course.checks.") and module is not None:
+            for attribute, value in list(vars(module).items()):
+                if attribute != "mnist" and callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Run a test of the fast selection (setup, call and teardown) under the guard."""
+    global _guarded
+    if not _guard_on(item.config) or any(item.get_closest_marker(n) for n in FAST_EXCLUDES):
+        return (yield)
+    _clear_caches_of_the_checks()
+    _guarded = item.nodeid
+    try:
+        return (yield)
+    finally:
+        _guarded = None

@@ -7,15 +7,46 @@ that other helpers call too, which fixtures would not fit; shared fixtures are i
 ``conftest.py``.
 """
 
+import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository's root folder."""
 
 ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
 """The exercises' names, e.g. ``ex01_data``, in order."""
+
+
+def in_ci():
+    """Whether this is CI's run: ``.ci/run``'s caller sets ``CI=true`` (``.ci/py313`` reads
+    it the same way)."""
+    return os.environ.get("CI") == "true"
+
+
+def skip_or_fail_in_ci(reason):
+    """Skip the test here for want of what ``reason`` names; in CI fail it instead.
+
+    CI installs everything the tests need (``.ci/run``: Chromium, PostgreSQL, bubblewrap,
+    the ``dev`` and ``site`` extras, PyPI reachable), so there a skip would hide something
+    that broke.
+    """
+    if in_ci():
+        pytest.fail(f"required in CI (CI=true): {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def import_or_fail_in_ci(name, install):
+    """Import module ``name``; without it, skip here and fail in CI (``install`` says how to
+    get it; CI installs the ``dev`` extra, which has it)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        skip_or_fail_in_ci(f"{name} is not installed: {install}")
 
 
 def solution_notebook(assignment, root=ROOT):

@@ -175,6 +175,7 @@ def test_empty_csv_is_reported(tmp_path):
         read_csv(_csv(tmp_path, []))
 
 
+@pytest.mark.full_data
 def test_missing_bundled_file_names_it_and_the_fix(bundled_copy):
     (bundled_copy / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(MnistDataError, match=r"t10k-labels-idx1-ubyte: file missing.*[Rr]einstall"):
@@ -191,6 +192,7 @@ def test_corrupt_bundled_file_fails_the_checksum(bundled_copy):
         load_mnist()
 
 
+@pytest.mark.full_data
 def test_truncated_gzip_is_reported_not_a_zlib_traceback(bundled_copy):
     path = bundled_copy / "t10k-labels-idx1-ubyte.gz"
     path.write_bytes(path.read_bytes()[:1000])

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mnist_course.sandbox.grader import NotebookRun, StudentFunction
+from mnist_course.sandbox.notebook_run import NotebookRun, StudentFunction
 
 CHECKS = "checks = mnist_course.checks.load({!r})\n"
 
@@ -75,6 +75,7 @@ def run():
             yield notebook
 
 
+@pytest.mark.sandbox
 def test_only_the_names_a_test_cell_uses_are_bound_and_functions_become_calls_into_the_child(
     run,
 ):
@@ -99,6 +100,7 @@ def test_a_train_that_trains_a_copy_leaves_the_graders_model_untrained_and_fails
     assert "did not lower the model's loss" in result.error[1]
 
 
+@pytest.mark.sandbox
 def test_the_students_exception_is_also_the_builtin_so_a_check_can_explain_it(run):
     result = run.test_cell(
         CHECKS.format("ex03_gradient_descent") + "checks.check_softmax(shape_error)"
@@ -109,6 +111,7 @@ def test_the_students_exception_is_also_the_builtin_so_a_check_can_explain_it(ru
     assert "not_yet() raised NotImplementedError" in result.error[1]
 
 
+@pytest.mark.full_data
 def test_the_test_set_is_sealed_in_the_child_while_the_choice_is_made(run):
     result = run.test_cell(CHECKS.format("ex07_overfitting") + "checks.check_choose_epochs(peeks)")
     assert result.error[0] == "CheckFailed"
@@ -126,6 +129,7 @@ def test_the_seeds_an_experiment_passes_are_recorded_in_the_child(run):
     assert "called mnist_course.build_mlp() with seed=None" in result.error[1]
 
 
+@pytest.mark.sandbox
 def test_a_test_cell_prints_here_and_a_patch_in_the_child_changes_nothing_here(run):
     run.student_cells(["np.allclose = lambda *args, **kwargs: True"])
     result = run.test_cell("print('checked')\nassert not np.allclose(0, 1)")
@@ -135,9 +139,9 @@ def test_a_test_cell_prints_here_and_a_patch_in_the_child_changes_nothing_here(r
 KERAS_FREE = """
 import sys
 from mnist_course import notebook
-from mnist_course.sandbox.grader import NotebookRun
+from mnist_course.sandbox.notebook_run import NotebookRun
 
-nb = notebook.load_notebook(sys.argv[1])
+nb = notebook.read_notebook_json(sys.argv[1])
 cells = [
     (notebook.cell_kind(cell), notebook.cell_source(cell))
     for cell in nb["cells"]
@@ -182,6 +186,7 @@ def test_a_keras_still_being_imported_counts_as_not_imported(monkeypatch):
     assert wire.decode(*wire.encode([1, "a"])) == [1, "a"]
 
 
+@pytest.mark.sandbox
 def test_grading_a_notebook_leaves_this_processs_environment_as_it_was(monkeypatch):
     """GradeOutside gives the checks one TensorFlow thread while it grades, and no longer: a
     process that grades and then starts kernels (this test suite's lessons) must not pass it on."""

@@ -25,7 +25,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import ROOT, release_notebook, run_course, run_nbgrader, solution_notebook
+from helpers import (
+    ROOT,
+    import_or_fail_in_ci,
+    release_notebook,
+    run_course,
+    run_nbgrader,
+    skip_or_fail_in_ci,
+    solution_notebook,
+)
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 
@@ -527,7 +535,7 @@ def test_nbgrader_config_takes_the_gradebook_from_the_environment(tmp_path, monk
 
 
 def test_an_unreachable_gradebook_server_is_reported_without_its_password(course):
-    pytest.importorskip("psycopg", reason="the postgres extra is not installed")
+    import_or_fail_in_ci("psycopg", "pip install -e '.[postgres]'")
     config = course / "nbgrader_config.py"
     url = "postgresql://grader:secret@127.0.0.1:1/course"  # nothing listens on port 1
     config.write_text(re.sub(r'db_url = ".*"', f"db_url = {url!r}", config.read_text()))
@@ -973,7 +981,9 @@ def output_text(cell):
 def make_submissions(root, assignment, students):
     """Write the simulated students' notebooks into grading/submitted/<student>/<assignment>."""
     released = nbformat.read(release_notebook(assignment, root), 4)
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(assignment, root)))
+    answers = notebook.model_answers(
+        notebook.read_notebook_json(solution_notebook(assignment, root))
+    )
 
     def full():
         nb = nbformat.from_dict(released)
@@ -1046,7 +1056,7 @@ def feedback_text(path):
 
 def hidden_lines(assignment, root):
     """The hidden tests of an exercise, line by line."""
-    source = notebook.load_notebook(solution_notebook(assignment, root))
+    source = notebook.read_notebook_json(solution_notebook(assignment, root))
     return [
         line.strip()
         for cell in source["cells"]
@@ -1064,6 +1074,52 @@ def exported_scores(root):
 
 def autograde(root, assignment, *extra):
     return run_course("autograde", assignment, "--jobs", "2", *extra, cwd=root, timeout=3600)
+
+
+LOG_LINES = 150
+"""Lines of a student's grading log that a failure message shows (the last ones)."""
+
+
+def what_grading_saw(root, expected, scores, *runs, db_url=None):
+    """A failure message for an end-to-end test: what grading did, readable from CI's output.
+
+    The students whose score is not the expected one; every student's points per test cell
+    as the gradebook holds them; the grading log (``grading/logs/<exercise>/<student>.log``)
+    of each student scored wrong; and the output of the ``autograde`` runs ``runs``.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    wrong = sorted(key for key in expected if scores.get(key) != expected[key])
+    lines = ["scores not as expected (exercise, student: expected, found):"]
+    lines += [f"  {a}, {s}: {expected[a, s]}, {scores.get((a, s))}" for a, s in wrong]
+    lines.append("points per test cell in the gradebook:")
+    url = db_url or f"sqlite:///{root / 'grading' / 'gradebook.db'}"
+    try:
+        with Gradebook(url, "mnist_course") as gradebook:
+            for assignment, student in sorted(expected):
+                try:
+                    submission = gradebook.find_submission(assignment, student)
+                except MissingEntry:
+                    if (assignment, student) in wrong:
+                        lines.append(f"  {assignment}, {student}: not in the gradebook")
+                    continue
+                cells = ", ".join(
+                    f"{grade.name} {grade.score}/{grade.max_score}"
+                    for notebook_ in submission.notebooks
+                    for grade in notebook_.grades
+                )
+                lines.append(f"  {assignment}, {student}: {submission.score}: {cells}")
+    except Exception as error:  # the message must still show the logs
+        lines.append(f"  (the gradebook could not be read: {error!r})")
+    for assignment, student in wrong:
+        log = root / "grading" / "logs" / assignment / f"{student}.log"
+        text = log.read_text(errors="replace") if log.exists() else f"(no {log})"
+        lines.append(f"--- {log}, its last {LOG_LINES} lines:")
+        lines += text.splitlines()[-LOG_LINES:]
+    for run in runs:
+        lines.append(f"--- {' '.join(run.args[1:])}: exit {run.returncode}")
+        lines += [run.stdout, run.stderr]
+    return "\n".join(lines)
 
 
 @pytest.mark.nbgrader
@@ -1100,14 +1156,18 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     graded = autograde(root, "all")
     assert graded.returncode == 0, graded.stdout + graded.stderr
     for assignment in (EX02, EX06, EX07, EX04B, EX09, EX05, EX06T, EX08):
-        assert f"{assignment}, full: graded" in graded.stdout
-    assert graded.stdout.count(f"{EX01}, ") == len([key for key in EXPECTED if key[0] == EX01])
-    assert graded.stdout.count(": skipped") == graded.stdout.count(f"{EX01}, ") - 1  # `renamed`
+        assert f"{assignment}, full: graded" in graded.stdout, graded.stdout + graded.stderr
+    ex01 = graded.stdout.count(f"{EX01}, ")
+    assert ex01 == len([key for key in EXPECTED if key[0] == EX01]), graded.stdout
+    assert graded.stdout.count(": skipped") == ex01 - 1, graded.stdout  # not `renamed`
 
     run_nbgrader(root, "generate_feedback", EX01)
     scores = exported_scores(root)
     # export lists every student for every assignment: 0 where they submitted nothing
-    assert {key: scores[key] for key in EXPECTED} == {k: float(v) for k, v in EXPECTED.items()}
+    expected = {k: float(v) for k, v in EXPECTED.items()}
+    assert {key: scores.get(key) for key in EXPECTED} == expected, what_grading_saw(
+        root, expected, scores, first, graded
+    )
     assert {score for key, score in scores.items() if key not in EXPECTED} == {0.0}
     # an answer that changes its input in place fails its check with the check's own hint
     for (assignment, student), (test_cell, hint) in IN_PLACE_HINTS.items():
@@ -1130,7 +1190,8 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     # grading again from scratch gives the same scores and leaves the submissions as they were
     again = autograde(root, EX01, "--timeout", "15", "--force")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert exported_scores(root) == scores
+    rescored = exported_scores(root)
+    assert rescored == scores, what_grading_saw(root, scores, rescored, again)
     assert tree_digest(root / "grading" / "submitted") == submitted
 
 
@@ -1358,7 +1419,7 @@ def make_attacks(root, **values):
     for trick, (assignment, where, template, *last) in TRICKS.items():
         released = nbformat.read(release_notebook(assignment, root), 4)
         answers = notebook.model_answers(
-            notebook.load_notebook(solution_notebook(assignment, root))
+            notebook.read_notebook_json(solution_notebook(assignment, root))
         )
         source = string.Template(template).substitute(values).strip()
         for variant in variants(trick):
@@ -1438,10 +1499,7 @@ def test_nbgrader_grades_each_attacking_submission_by_its_answers_alone(tmp_path
 
     works, why_not = bubblewrap_status()
     if not works:  # the course's files and the network are hidden by bubblewrap only
-        message = f"bubblewrap cannot run here: {why_not}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail_in_ci(f"bubblewrap cannot run here: {why_not}")
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", root)
@@ -1457,9 +1515,11 @@ def test_nbgrader_grades_each_attacking_submission_by_its_answers_alone(tmp_path
         port=listener.port,
         sleep=sleep[1],
     )
+    runs = []
     try:
         for assignment in FULL_MARKS:
             graded = autograde(root, assignment)
+            runs.append(graded)
             assert graded.returncode == 0, graded.stdout + graded.stderr
             students = {student for exercise, student in ATTACKS_EXPECTED if exercise == assignment}
             assert reported_students(graded.stdout) == dict.fromkeys(students, "graded")
@@ -1470,9 +1530,10 @@ def test_nbgrader_grades_each_attacking_submission_by_its_answers_alone(tmp_path
     assert processes_running(sleep) == []
 
     scores = exported_scores(root)
-    assert {key: scores[key] for key in ATTACKS_EXPECTED} == {
-        key: float(value) for key, value in ATTACKS_EXPECTED.items()
-    }
+    expected = {key: float(value) for key, value in ATTACKS_EXPECTED.items()}
+    assert {key: scores.get(key) for key in ATTACKS_EXPECTED} == expected, what_grading_saw(
+        root, expected, scores, *runs
+    )
 
     # each trick ran, and met the sandbox where it tried
     outputs = {
@@ -1531,10 +1592,8 @@ def postgres_url():
     """
     programs = postgres_programs()
     if programs is None:
-        if os.environ.get("CI"):
-            pytest.fail(POSTGRES_MISSING)
-        pytest.skip(POSTGRES_MISSING)
-    psycopg = pytest.importorskip("psycopg", reason="pip install -e '.[postgres]'")
+        skip_or_fail_in_ci(POSTGRES_MISSING)
+    psycopg = import_or_fail_in_ci("psycopg", "pip install -e '.[postgres]'")
     folder = Path(tempfile.mkdtemp(prefix="mnist_course_postgres_"))  # not under a 0700 folder
     as_user = []
     if os.geteuid() == 0:
@@ -1611,7 +1670,10 @@ def test_two_shards_grade_into_postgres_as_one_machine_into_sqlite_even_after_on
     alone = autograde(courses["sqlite"], EX01)
     assert alone.returncode == 0, alone.stdout + alone.stderr
     expected = exported_scores(courses["sqlite"])
-    assert expected == {(EX01, name): float(EXPECTED[EX01, name]) for name in SHARDED_CLASS}
+    one_machine = {(EX01, name): float(EXPECTED[EX01, name]) for name in SHARDED_CLASS}
+    assert expected == one_machine, what_grading_saw(
+        courses["sqlite"], one_machine, expected, alone
+    )
 
     # two machines at once into PostgreSQL; the first dies while it grades its second student
     monkeypatch.setenv(grading.DB_URL_VARIABLE, postgres_url)
@@ -1653,7 +1715,10 @@ def test_two_shards_grade_into_postgres_as_one_machine_into_sqlite_even_after_on
     with Gradebook(postgres_url, "mnist_course") as gradebook:
         submissions = gradebook.find_assignment(EX01).submissions
         assert sorted(submission.student.id for submission in submissions) == SHARDED_CLASS
-    assert exported_scores(root) == expected
+    sharded = exported_scores(root)
+    assert sharded == expected, what_grading_saw(root, expected, sharded, db_url=postgres_url) + (
+        "\n".join(["", "--- the shards' output:", *(log.read_text() for log in logs)])
+    )
     graded = sorted((root / "grading" / "autograded").glob(f"*/{EX01}/{EX01}.ipynb"))
     assert len(graded) == len(SHARDED_CLASS) - 1  # all but the renamed notebook
     assert not [path for path in graded if path.stat().st_mode & 0o222]  # each one finished

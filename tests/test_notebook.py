@@ -43,7 +43,7 @@ def test_an_autograded_answer_counts_as_an_answer_not_a_test():
 
 
 def test_exercise_one_is_setup_then_answer_and_test_cells_and_the_students_own_cells():
-    kinds = [notebook.cell_kind(cell) for cell in notebook.load_notebook(EX01)["cells"]]
+    kinds = [notebook.cell_kind(cell) for cell in notebook.read_notebook_json(EX01)["cells"]]
     code = [kind for kind in kinds if kind not in (notebook.MARKDOWN,)]
     assert code[0] == notebook.SETUP
     assert code.count(notebook.ANSWER) == code.count(notebook.TEST) == 6
@@ -51,7 +51,7 @@ def test_exercise_one_is_setup_then_answer_and_test_cells_and_the_students_own_c
 
 
 def test_reading_a_notebook_as_json_gives_the_same_cells_as_nbformat():
-    plain = notebook.load_notebook(EX01)["cells"]
+    plain = notebook.read_notebook_json(EX01)["cells"]
     node = nbformat.read(EX01, as_version=4).cells
     assert [notebook.cell_source(cell) for cell in plain] == [cell.source for cell in node]
     assert [notebook.cell_kind(cell) for cell in plain] == [
@@ -63,7 +63,7 @@ def test_a_notebook_of_another_format_version_is_refused(tmp_path):
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps({"nbformat": 3, "worksheets": []}))
     with pytest.raises(ValueError, match="nbformat 3; expected 4"):
-        notebook.load_notebook(path)
+        notebook.read_notebook_json(path)
 
 
 def test_reading_a_notebook_does_not_import_nbformat():
@@ -118,8 +118,8 @@ def test_find_cell_returns_the_cell_itself_and_names_a_missing_grade_id():
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_a_model_answer_is_the_solution_without_its_markers_and_fills_the_release(assignment):
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(assignment)))
-    released = notebook.load_notebook(release_notebook(assignment))
+    answers = notebook.model_answers(notebook.read_notebook_json(solution_notebook(assignment)))
+    released = notebook.read_notebook_json(release_notebook(assignment))
     assert answers
     for grade_id, answer in answers.items():
         assert notebook.BEGIN_SOLUTION not in answer and notebook.END_SOLUTION not in answer
@@ -142,9 +142,9 @@ def test_hidden_tests_are_the_lines_between_their_markers_and_nothing_else():
 def test_the_solutions_have_hidden_tests_and_no_release_shows_them():
     hidden = []
     for assignment in ASSIGNMENTS:
-        for cell in notebook.load_notebook(solution_notebook(assignment))["cells"]:
+        for cell in notebook.read_notebook_json(solution_notebook(assignment))["cells"]:
             hidden += notebook.hidden_tests(notebook.cell_source(cell))
-        for cell in notebook.load_notebook(release_notebook(assignment))["cells"]:
+        for cell in notebook.read_notebook_json(release_notebook(assignment))["cells"]:
             assert notebook.hidden_tests(notebook.cell_source(cell)) == [], assignment
     assert [line for line in hidden if line.strip()]
 
@@ -167,7 +167,7 @@ def test_the_solution_and_the_release_list_their_demonstrations_as_they_are(assi
         f"then nbgrader generate_assignment {assignment} --force"
     )
     for path in (solution_notebook(assignment), release_notebook(assignment)):
-        nb = notebook.load_notebook(path)
+        nb = notebook.read_notebook_json(path)
         listed = notebook.released_demonstrations(nb)
         assert listed and listed == set(notebook.demonstration_digests(nb)), f"{path}: {fix}"
 
@@ -186,8 +186,8 @@ def test_mark_demonstrations_writes_the_list_once(tmp_path):
     path = tmp_path / "ex01_data.ipynb"
     path.write_bytes(solution_notebook("ex01_data").read_bytes())
     assert not notebook.mark_demonstrations(path)  # already up to date
-    nb = notebook.load_notebook(path)
+    nb = notebook.read_notebook_json(path)
     nb["metadata"]["mnist_course"]["demonstrations"] = []
     path.write_text(json.dumps(nb))
     assert notebook.mark_demonstrations(path)
-    assert notebook.released_demonstrations(notebook.load_notebook(path))
+    assert notebook.released_demonstrations(notebook.read_notebook_json(path))

@@ -13,7 +13,7 @@ import pytest
 from helpers import solution_notebook
 
 from mnist_course import _cells, notebook
-from mnist_course.sandbox import parent
+from mnist_course.sandbox import student_process
 from mnist_course.selfcheck import checker, plugin
 
 HIDE_UNIX_PARTS = """
@@ -38,23 +38,27 @@ def no_unix_parts(tmp_path, monkeypatch):
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(HIDE_UNIX_PARTS)
-    environment = parent.child_environment
+    environment = student_process.child_environment
 
     def child_environment(scratch, tmp):
         env = environment(scratch, tmp)
         env["PYTHONPATH"] = f"{site}{os.pathsep}{env['PYTHONPATH']}"
         return env
 
-    monkeypatch.setattr(parent, "child_environment", child_environment)
-    monkeypatch.setattr(parent, "bubblewrap_status", lambda: (False, "bubblewrap not found"))
+    monkeypatch.setattr(student_process, "child_environment", child_environment)
+    monkeypatch.setattr(
+        student_process, "bubblewrap_status", lambda: (False, "bubblewrap not found")
+    )
     for name in ("SIGALRM", "setitimer"):
         monkeypatch.delattr(signal, name)
     for name in ("fork", "killpg"):
         monkeypatch.delattr(os, name)
     monkeypatch.setitem(sys.modules, "resource", None)
     # Windows's select() waits on sockets only: the pipes are read and written by threads
-    monkeypatch.setattr(parent, "SELECT_ON_PIPES", False)
-    monkeypatch.setattr(parent, "select", types.SimpleNamespace(select=_no_select_on_pipes))
+    monkeypatch.setattr(student_process, "SELECT_ON_PIPES", False)
+    monkeypatch.setattr(
+        student_process, "select", types.SimpleNamespace(select=_no_select_on_pipes)
+    )
 
 
 def _no_select_on_pipes(*args):
@@ -70,6 +74,8 @@ def _with_answers(tmp_path, answers):
     return path
 
 
+@pytest.mark.sandbox
+@pytest.mark.full_data
 def test_the_self_check_stops_what_hangs_without_alarm_rlimits_fork_or_bubblewrap(
     no_unix_parts, tmp_path
 ):
@@ -91,8 +97,11 @@ def test_the_self_check_stops_what_hangs_without_alarm_rlimits_fork_or_bubblewra
     assert "did not finish within 2 s" in results["test_one_hot"].message
 
 
+@pytest.mark.sandbox
 def test_the_students_process_says_which_limits_it_could_not_set(no_unix_parts):
-    with parent.StudentProcess(["def double(x):\n    return 2 * x"], timeout=20) as student:
+    with student_process.StudentProcess(
+        ["def double(x):\n    return 2 * x"], timeout=20
+    ) as student:
         assert student.containment == "rlimits only (bubblewrap not found)"
         assert student.call("double", 21) == 42
         log = student.output()
@@ -109,6 +118,6 @@ def test_the_self_checks_header_says_what_is_not_limited(no_unix_parts):
 
 
 def test_on_linux_with_bubblewrap_the_header_says_nothing(monkeypatch):
-    monkeypatch.setattr(parent, "bubblewrap_status", lambda: (True, ""))
+    monkeypatch.setattr(student_process, "bubblewrap_status", lambda: (True, ""))
     monkeypatch.setattr(_cells, "platform_gaps", lambda: [])
     assert plugin.pytest_report_header(None) is None

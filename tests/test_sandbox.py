@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from helpers import ROOT
+from helpers import ROOT, skip_or_fail_in_ci
 
 from mnist_course.sandbox import (
     CallTimedOut,
@@ -23,7 +23,7 @@ from mnist_course.sandbox import (
     bubblewrap_status,
     wire,
 )
-from mnist_course.sandbox.parent import bubblewrap_command
+from mnist_course.sandbox.student_process import bubblewrap_command
 
 BWRAP, WHY_NOT = bubblewrap_status()
 
@@ -35,10 +35,7 @@ def needs_bubblewrap(test):
     @functools.wraps(test)
     def run(*args, **kwargs):
         if not BWRAP:
-            message = f"bubblewrap cannot run here: {WHY_NOT}"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
+            skip_or_fail_in_ci(f"bubblewrap cannot run here: {WHY_NOT}")
         return test(*args, **kwargs)
 
     return run
@@ -163,6 +160,7 @@ def student():
 
 
 @pytest.mark.parametrize("value", VALUES, ids=lambda value: type(value).__name__)
+@pytest.mark.sandbox
 def test_plain_values_and_arrays_cross_both_ways_unchanged(student, value):
     assert same(student.call("identity", value), value)
 
@@ -177,6 +175,7 @@ def test_the_wire_itself_round_trips_without_a_process():
     ("kind", "named"),
     [("set", "builtins.set"), ("function", "function"), ("evil", "Evil"), ("objects", "dtype")],
 )
+@pytest.mark.sandbox
 def test_other_types_are_refused_with_their_name(student, kind, named):
     with pytest.raises(RefusedValue, match=named) as refused:
         student.call("returns", kind)
@@ -186,6 +185,7 @@ def test_other_types_are_refused_with_their_name(student, kind, named):
     assert student.call("identity", 1) == 1  # the process still serves
 
 
+@pytest.mark.sandbox
 def test_the_parent_refuses_to_pass_what_is_not_data(student):
     with pytest.raises(wire.UnsupportedValue, match="passed a builtins.set"):
         student.call("identity", {1, 2})
@@ -207,6 +207,7 @@ def test_a_pickled_payload_is_never_unpickled():
     assert ran == []
 
 
+@pytest.mark.sandbox
 def test_reading_results_never_calls_pickle(student, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("pickle was called")
@@ -223,6 +224,7 @@ def test_a_message_larger_than_the_limit_is_refused_before_it_is_read():
         wire.read_message(io.BytesIO(forged).read, limit=2**20)
 
 
+@pytest.mark.sandbox
 def test_a_result_larger_than_the_limit_is_refused_with_a_message():
     with StudentProcess(CELLS, max_message=2**20) as process:
         with pytest.raises(RefusedValue, match=r"zeros\(\) returned more than 1 MB of data"):
@@ -232,6 +234,7 @@ def test_a_result_larger_than_the_limit_is_refused_with_a_message():
             process.call("identity", np.zeros(2**18))
 
 
+@pytest.mark.sandbox
 def test_the_students_exception_arrives_as_a_message(student):
     with pytest.raises(StudentRaised) as raised:
         student.call("fail")
@@ -242,6 +245,7 @@ def test_the_students_exception_arrives_as_a_message(student):
         student.call("fail_badly")
 
 
+@pytest.mark.sandbox
 def test_a_name_that_is_not_a_function_says_so(student):
     with pytest.raises(NoSuchFunction, match=r"no function build_mlp\(\) \(found nothing"):
         student.call("build_mlp")
@@ -249,11 +253,13 @@ def test_a_name_that_is_not_a_function_says_so(student):
         student.call("TOKEN")
 
 
+@pytest.mark.sandbox
 def test_magics_are_transformed_and_the_cells_ran(student):
     assert student.cell_errors == []
     assert len(student.call("token")) == 32
 
 
+@pytest.mark.sandbox
 def test_a_cell_that_raises_or_hangs_is_recorded_and_the_next_cells_still_run():
     cells = ["x = 1 / 0", "while True:\n    pass", *CELLS]
     with StudentProcess(cells, cell_timeout=1) as process:
@@ -264,6 +270,7 @@ def test_a_cell_that_raises_or_hangs_is_recorded_and_the_next_cells_still_run():
     assert hung == "did not finish within 1 s"
 
 
+@pytest.mark.sandbox
 def test_a_cell_that_swallows_the_time_limit_or_exits_costs_only_itself():
     swallow = (
         "while True:\n    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"
@@ -285,6 +292,7 @@ def test_a_cell_that_swallows_the_time_limit_or_exits_costs_only_itself():
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_the_student_cannot_start_processes_but_threads_run(sandbox):
     cells = [
         "import os, subprocess, threading",
@@ -315,6 +323,7 @@ def thread():
         assert "may start others" not in process.output()
 
 
+@pytest.mark.sandbox
 def test_a_replaced_builtin_stays_the_students_and_results_still_cross():
     """``builtins.len`` replaced in a cell is the student's for the student's functions; the
     child's own code (encoding a result) runs with Python's, and tracing stays the student's."""
@@ -335,11 +344,13 @@ def test_a_replaced_builtin_stays_the_students_and_results_still_cross():
         assert process.call("identity", {"a": (1, 2)}) == {"a": (1, 2)}
 
 
+@pytest.mark.sandbox
 def test_a_patch_in_the_students_process_does_not_change_the_parents_judgment(student):
     returned = student.call("identity", np.zeros(3))
     assert not np.allclose(returned, np.ones(3))
 
 
+@pytest.mark.sandbox
 def test_no_variable_of_the_grading_process_reaches_the_child(monkeypatch):
     monkeypatch.setenv("MNIST_COURSE_DB_URL", "postgresql://grader:secret@localhost/gradebook")
     monkeypatch.setenv("SOME_PASSWORD", "secret")
@@ -352,6 +363,7 @@ def test_no_variable_of_the_grading_process_reaches_the_child(monkeypatch):
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_a_hang_is_stopped_and_the_next_call_runs_the_cells_again(sandbox):
     with StudentProcess(CELLS, timeout=2, sandbox=sandbox) as process:
         first = process.call("token")
@@ -362,6 +374,7 @@ def test_a_hang_is_stopped_and_the_next_call_runs_the_cells_again(sandbox):
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_a_crash_is_reported_and_the_next_call_works(sandbox):
     with StudentProcess(CELLS, sandbox=sandbox) as process:
         with pytest.raises(ProcessDied, match=r"crash\(\) stopped .* \(exit code 3\)"):
@@ -372,6 +385,7 @@ def test_a_crash_is_reported_and_the_next_call_works(sandbox):
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_a_memory_bomb_is_stopped_by_the_limit(sandbox):
     with StudentProcess(CELLS, memory=2**30, sandbox=sandbox) as process:
         with pytest.raises(StudentRaised, match="MemoryError"):
@@ -379,6 +393,7 @@ def test_a_memory_bomb_is_stopped_by_the_limit(sandbox):
         assert process.call("allocate", 0.25) == 2**28
 
 
+@pytest.mark.sandbox
 def test_without_bubblewrap_the_rlimits_still_hold_and_say_so(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     bubblewrap_status.cache_clear()
@@ -395,6 +410,7 @@ def test_without_bubblewrap_the_rlimits_still_hold_and_say_so(monkeypatch):
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_a_process_started_ahead_is_taken_fresh_by_the_next_with_the_same_limits(sandbox):
     ahead = StudentProcess([], timeout=30, sandbox=sandbox, preload=("keras",)).start_ahead()
     pid = ahead._process.pid
@@ -427,6 +443,7 @@ FOREVER = "import threading, time\nthreading.Thread(target=lambda: time.sleep(36
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
+@pytest.mark.sandbox
 def test_the_child_is_stopped_when_the_grading_process_exits_without_closing(sandbox):
     script = (
         "from mnist_course.sandbox import StudentProcess\n"
@@ -445,6 +462,7 @@ def test_the_child_is_stopped_when_the_grading_process_exits_without_closing(san
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_the_network_is_unreachable(student):
     assert student.containment == "bubblewrap"
     with socket.create_server(("127.0.0.1", 0)) as server:
@@ -454,6 +472,7 @@ def test_under_bubblewrap_the_network_is_unreachable(student):
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_only_the_scratch_folder_is_writable(student, tmp_path):
     outside = tmp_path / "course" / "grading" / "forged.txt"
     student.call("write", str(outside))  # it lands in the child's own empty /tmp
@@ -465,6 +484,7 @@ def test_under_bubblewrap_only_the_scratch_folder_is_writable(student, tmp_path)
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_the_course_and_other_submissions_cannot_be_read(student, tmp_path):
     secret = tmp_path / "grading" / "hidden_tests.txt"
     secret.parent.mkdir()
@@ -478,6 +498,7 @@ def test_under_bubblewrap_the_course_and_other_submissions_cannot_be_read(studen
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_the_grading_process_is_out_of_sight(student):
     """Its environment (a gradebook's password, say) cannot be read through /proc either."""
     assert os.getpid() > 100
@@ -486,6 +507,7 @@ def test_under_bubblewrap_the_grading_process_is_out_of_sight(student):
 
 
 @needs_bubblewrap
+@pytest.mark.sandbox
 def test_under_bubblewrap_the_child_cannot_lift_its_limits(student):
     with pytest.raises(StudentRaised, match="ValueError|PermissionError"):
         student.call("lift_memory_limit")
@@ -514,6 +536,7 @@ def keras_student():
         yield process
 
 
+@pytest.mark.sandbox
 def test_keras_models_and_histories_cross_as_saved_files(keras_student):
     import keras
 
@@ -525,6 +548,7 @@ def test_keras_models_and_histories_cross_as_saved_files(keras_student):
     np.testing.assert_allclose(keras_student.call("predict", model, x), model(x), atol=1e-6)
 
 
+@pytest.mark.sandbox
 def test_a_model_changed_by_the_call_comes_back_changed(keras_student):
     import keras
 
@@ -614,7 +638,7 @@ def shape_in_place(x):
 
 @pytest.fixture(scope="module")
 def in_place_run():
-    from mnist_course.sandbox.grader import NotebookRun
+    from mnist_course.sandbox.notebook_run import NotebookRun
 
     with NotebookRun(timeout=60) as run:
         assert all(result.passed for result in run.student_cells(IN_PLACE_CELLS))
@@ -626,6 +650,7 @@ def _check_cell(run, source):
     assert result.passed, result.error
 
 
+@pytest.mark.sandbox
 def test_an_array_changed_in_place_comes_back_into_the_checks_own(in_place_run):
     _check_cell(
         in_place_run,
@@ -647,6 +672,7 @@ assert np.array_equal(kept, np.ones(3))
     )
 
 
+@pytest.mark.sandbox
 def test_a_list_appended_to_comes_back(in_place_run):
     _check_cell(
         in_place_run,
@@ -659,6 +685,7 @@ assert alias is items and items == ["changed", 2, 3], items
     )
 
 
+@pytest.mark.sandbox
 def test_a_dict_updated_comes_back(in_place_run):
     _check_cell(
         in_place_run,
@@ -671,6 +698,7 @@ assert np.array_equal(table["added"], np.zeros(2))
     )
 
 
+@pytest.mark.sandbox
 def test_only_what_the_call_changed_crosses_back_and_read_only_arrays_stay(in_place_run):
     process = in_place_run.process
     x, items = np.ones(3), [1]
@@ -697,8 +725,9 @@ assert grid.shape == (4,)
     )
 
 
+@pytest.mark.sandbox
 def test_a_model_trained_by_the_students_function_is_the_checks_own_after(keras_student):
-    from mnist_course.sandbox.grader import StudentFunction
+    from mnist_course.sandbox.notebook_run import StudentFunction
 
     model = keras_student.call("build", 8)
     untrained = [weights.copy() for weights in model.get_weights()]
@@ -712,6 +741,7 @@ def test_a_model_trained_by_the_students_function_is_the_checks_own_after(keras_
 # --- watches: a check's context around a call, run in the student's process ----------------
 
 
+@pytest.mark.sandbox
 def test_a_watch_runs_around_the_call_in_the_students_process_and_its_record_comes_back(
     in_place_run,
 ):
@@ -736,6 +766,7 @@ def test_a_watch_runs_around_the_call_in_the_students_process_and_its_record_com
     )
 
 
+@pytest.mark.sandbox
 def test_a_watch_that_fails_the_call_fails_the_check_with_its_message(in_place_run):
     """ex07's seal: a function that reads the test set while sealed fails with the seal's
     message, raised in the student's process and said here as a check's failure."""
@@ -752,6 +783,7 @@ def test_a_watch_that_fails_the_call_fails_the_check_with_its_message(in_place_r
     assert kind == "CheckFailed" and "(its test set) while choosing" in message, result.error
 
 
+@pytest.mark.sandbox
 def test_a_call_can_name_only_the_courses_marked_watches(student):
     """The student's process finds a watch by name among the course's marked ones only: not
     any function of the course, and nothing outside it."""

@@ -16,7 +16,7 @@ from helpers import ASSIGNMENTS, ROOT, release_notebook, run_pytest, solution_no
 from mnist_course import notebook, selfcheck
 from mnist_course.checks import CheckFailed
 from mnist_course.sandbox import StudentRaised
-from mnist_course.sandbox.grader import CellResult
+from mnist_course.sandbox.notebook_run import CellResult
 from mnist_course.selfcheck import checker
 
 EX01 = solution_notebook("ex01_data")
@@ -59,6 +59,7 @@ def test_an_assertion_error_from_the_students_function_is_not_taken_for_a_failed
     assert "at normalize() in answer cell 'normalize', line 2: a" in described.message
 
 
+@pytest.mark.sandbox
 def test_the_correct_answers_pass():
     results = selfcheck.check_notebook(EX01)
     assert {name: r.outcome for name, r in results.items()} == {
@@ -71,6 +72,7 @@ def test_the_correct_answers_pass():
     }
 
 
+@pytest.mark.sandbox
 def test_a_wrong_normalisation_fails_with_the_teaching_message_and_the_rest_pass(tmp_path):
     source = "def normalize(x):\n    return x / 255\n"
     results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
@@ -82,6 +84,7 @@ def test_a_wrong_normalisation_fails_with_the_teaching_message_and_the_rest_pass
     assert results["test_split_labels"].passed and results["test_one_hot"].passed
 
 
+@pytest.mark.sandbox
 def test_an_endless_loop_is_stopped_and_the_other_checks_still_run(tmp_path):
     source = "def normalize(x):\n    while True:\n        pass\n"
     path = notebook_with_answer(tmp_path, "normalize", source)
@@ -91,6 +94,7 @@ def test_an_endless_loop_is_stopped_and_the_other_checks_still_run(tmp_path):
     assert results["test_split_labels"].passed and results["test_one_hot"].passed
 
 
+@pytest.mark.sandbox
 def test_a_loop_that_swallows_the_stop_is_killed_and_the_other_checks_still_run(tmp_path):
     """The call is stopped from outside the student's process. (The loop runs on the check's
     input only: a cell of the notebook that ran it would hold the student's process until
@@ -111,6 +115,7 @@ def test_a_loop_that_swallows_the_stop_is_killed_and_the_other_checks_still_run(
     assert results["test_split_labels"].passed and results["test_one_hot"].passed
 
 
+@pytest.mark.sandbox
 def test_a_function_that_ends_the_process_is_reported_and_the_other_checks_still_run(tmp_path):
     """(On the check's input only: a cell of the notebook that ran it would end the student's
     process each time it is started, here as in grading.)"""
@@ -122,6 +127,7 @@ def test_a_function_that_ends_the_process_is_reported_and_the_other_checks_still
     assert results["test_split_labels"].passed and results["test_one_hot"].passed
 
 
+@pytest.mark.sandbox
 def test_an_endless_loop_outside_a_function_is_reported_for_the_checks_it_blocks(tmp_path):
     source = "while True:\n    pass\n"
     path = notebook_with_answer(tmp_path, "normalize", source)
@@ -131,6 +137,7 @@ def test_an_endless_loop_outside_a_function_is_reported_for_the_checks_it_blocks
     assert results["test_split_labels"].passed and results["test_one_hot"].passed
 
 
+@pytest.mark.sandbox
 def test_an_error_in_the_answer_names_the_cell_and_line_without_a_traceback(tmp_path):
     source = "def normalize(x):\n    scaled = x / 255\n    return scaled.shape() - 0.5\n"
     results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
@@ -140,6 +147,7 @@ def test_an_error_in_the_answer_names_the_cell_and_line_without_a_traceback(tmp_
     assert "Traceback" not in message
 
 
+@pytest.mark.sandbox
 def test_a_renamed_function_says_keep_the_name(tmp_path):
     source = "def normalise(x):\n    return x / 255 - 0.5\n"
     results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
@@ -147,12 +155,14 @@ def test_a_renamed_function_says_keep_the_name(tmp_path):
     assert "Keep the function's name" in results["test_normalize"].message
 
 
+@pytest.mark.sandbox
 def test_magics_in_an_answer_cell_do_not_stop_the_check(tmp_path):
     source = "%matplotlib inline\ndef normalize(x):\n    return x / 255 - 0.5\n"
     results = selfcheck.check_notebook(notebook_with_answer(tmp_path, "normalize", source))
     assert results["test_normalize"].passed
 
 
+@pytest.mark.sandbox
 def test_the_notebooks_cells_run_in_order_with_the_test_cells_between_them(tmp_path):
     """As in grading: a cell below an answer (a demonstration the student changed, a cell of
     their own) runs before the next test cell and can replace the answer; a test cell sees
@@ -173,7 +183,7 @@ def wrong_answers(tmp_path):
     """Exercise 1 released, with the model answers but one wrong and one replaced by a wrong
     one in a cell of the student's below it, as a student might hand it in."""
     released = nbformat.read(str(release_notebook("ex01_data")), as_version=4)
-    answers = notebook.model_answers(notebook.load_notebook(EX01))
+    answers = notebook.model_answers(notebook.read_notebook_json(EX01))
     answers["normalize"] = "def normalize(x):\n    return x / 255\n"
     for grade_id, source in answers.items():
         notebook.find_cell(released, grade_id).source = source
@@ -185,6 +195,7 @@ def wrong_answers(tmp_path):
     return path
 
 
+@pytest.mark.sandbox
 def test_a_visible_check_decides_as_the_grader_does(tmp_path):
     """The same notebook through `pytest exercises` and through nbgrader's preprocessor
     (GradeOutside, without a released copy to compare demonstrations with: every cell runs):
@@ -211,6 +222,7 @@ def test_a_visible_check_decides_as_the_grader_does(tmp_path):
     }
 
 
+@pytest.mark.sandbox
 def test_a_patch_in_the_students_process_cannot_make_a_wrong_answer_pass(tmp_path):
     """numpy patched in an answer cell is patched where the student's code runs, not where the
     check compares: the wrong answer still fails, with the check's own message."""
@@ -235,6 +247,7 @@ def checked_items(notebook_of):
     return count
 
 
+@pytest.mark.sandbox
 def test_pytest_exercises_on_the_untouched_exercises_says_not_implemented_yet_for_every_item():
     """The real command, from the repository root, with the repository's pytest settings."""
     code, output = run_pytest(["exercises"], cwd=ROOT)
@@ -259,6 +272,7 @@ def test_pytest_exercises_on_the_solutions_passes_every_item(tmp_path):
     assert re.search(rf"\b{checked_items(solution_notebook)} passed in ", output), output
 
 
+@pytest.mark.sandbox
 def test_pytest_exercises_shows_the_message_not_a_traceback(tmp_path):
     folder = tmp_path / "exercises" / "ex01_data"
     folder.mkdir(parents=True)
@@ -320,6 +334,7 @@ IN_PLACE = {
 
 
 @pytest.mark.parametrize("answer", sorted(IN_PLACE))
+@pytest.mark.sandbox
 def test_an_answer_that_changes_its_input_in_place_fails_with_the_checks_hint(tmp_path, answer):
     """The student's function runs in its own process; what it does to its arguments comes
     back, so the check that asks for the input unchanged sees the change."""

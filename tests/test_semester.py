@@ -92,7 +92,9 @@ def submit(root, student, assignment, nb, timestamp):
 def completed(root, assignment):
     """The released notebook with every answer cell filled in with the model answer."""
     nb = nbformat.read(release_notebook(assignment, root), 4)
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(assignment, root)))
+    answers = notebook.model_answers(
+        notebook.read_notebook_json(solution_notebook(assignment, root))
+    )
     for grade_id, answer in answers.items():
         notebook.find_cell(nb, grade_id).source = answer
     return nb

@@ -63,7 +63,7 @@ def _machine():
     return platform.machine(), sorted({line for line in lines if line.startswith(wanted)})
 
 
-def _environment():
+def _run_dependencies():
     """What a reference run depends on besides its arguments: the package's code and version,
     Keras, TensorFlow and numpy, the backend, the threads, the processor and the data."""
     import keras
@@ -110,7 +110,7 @@ def stored(name, arguments, run):
     """``run()``, or its result stored by an earlier call with the same key.
 
     Where :data:`CACHE_VARIABLE` names a folder, the key is ``name``, ``arguments`` (JSON;
-    data as :func:`fingerprint`) and :func:`_environment`; the result, JSON too, is kept in
+    data as :func:`fingerprint`) and :func:`_run_dependencies`; the result, JSON too, is kept in
     ``<folder>/<name>-<SHA-256 of the key>.json``. An entry is used only if its key is the
     same and its content intact; anything else (another version, a damaged or half-written
     file) trains again and replaces it. Each file is written whole under a temporary name
@@ -124,7 +124,7 @@ def stored(name, arguments, run):
     folder = os.environ.get(CACHE_VARIABLE)
     if not folder:
         return json.loads(json.dumps(run()))
-    key = {"name": name, "arguments": arguments, "environment": _environment()}
+    key = {"name": name, "arguments": arguments, "environment": _run_dependencies()}
     text = json.dumps(key, sort_keys=True)
     path = Path(folder) / f"{name}-{hashlib.sha256(text.encode()).hexdigest()}.json"
     try:

@@ -20,5 +20,5 @@ skip_unused_imports()
 
 import nbgrader.apps  # noqa: E402, F401
 
-from ..sandbox import grader  # noqa: E402, F401
+from ..sandbox import notebook_run  # noqa: E402, F401
 from . import preprocessors  # noqa: E402, F401

@@ -431,7 +431,7 @@ def _start_worker(root, timeout, env):
     if timeout is not None:
         config.Execute.timeout = int(timeout)
     _API = NbGraderAPI(config=config)
-    from ..sandbox import grader  # noqa: F401
+    from ..sandbox import notebook_run  # noqa: F401
     from . import preprocessors  # noqa: F401
 
 
@@ -515,7 +515,7 @@ def _serve_one(task_fd, result_fd, ahead):
     """In a fork: start the student's process ahead, wait for the task, grade, answer, end."""
     import traceback
 
-    from ..sandbox.parent import close_all
+    from ..sandbox.student_process import close_all
     from .preprocessors import GradeOutside
 
     try:

@@ -30,7 +30,7 @@ from traitlets import Bool, Float, Unicode
 from .._quiet import ONE_THREAD
 from ..checks._reference import CACHE_VARIABLE
 from ..notebook import TEST, cell_kind, demonstration_digests, is_unchanged_demonstration
-from ..sandbox.parent import GiB
+from ..sandbox.student_process import GiB
 from .autograde import RESTART_MESSAGE, TIMEOUT_MESSAGE
 
 
@@ -100,7 +100,7 @@ class GradeOutside(Execute):
 
     def notebook_run(self, preload=()):
         """The :class:`~mnist_course.sandbox.NotebookRun` that grades a notebook, not started."""
-        from ..sandbox.grader import NotebookRun
+        from ..sandbox.notebook_run import NotebookRun
 
         return NotebookRun(
             timeout=self.timeout or 120,

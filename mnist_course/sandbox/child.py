@@ -41,7 +41,7 @@ try:
 except ImportError:  # Windows: the grading process's time limits still hold
     resource = None
 from mnist_course.sandbox import watch, wire
-from mnist_course.sandbox.parent import PRELOADABLE
+from mnist_course.sandbox.student_process import PRELOADABLE
 
 CELL = "<cell {}>"
 

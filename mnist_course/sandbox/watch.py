@@ -5,7 +5,7 @@ it ran (the seeds it passed to the course's functions), or a rule kept while it 
 set out of its reach). A watch is a context manager factory, ``factory(function, *params)``,
 that yields a record (a list the check reads afterwards) or None. Where the function is the
 student's and runs in the student's process, the watch must run there too: the check passes
-the factory to :meth:`StudentFunction.watching <mnist_course.sandbox.grader.StudentFunction>`,
+the factory to :meth:`StudentFunction.watching <mnist_course.sandbox.notebook_run.StudentFunction>`,
 the call carries its name and plain ``params``, and the student's process finds the factory by
 that name and runs it around the call. It finds only what :func:`watch` marked, in the
 course's own package: the sandbox knows no exercise, and a call cannot name any other code.

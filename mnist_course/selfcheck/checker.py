@@ -35,8 +35,8 @@ from mnist_course.notebook import (
     cell_kind,
     cell_source,
     is_unchanged_demonstration,
-    load_notebook,
     nbgrader_metadata,
+    read_notebook_json,
     released_demonstrations,
 )
 from mnist_course.sandbox import CallTimedOut, ProcessDied, StudentCodeError, StudentRaised
@@ -153,7 +153,7 @@ def describe(result, *, timeout, cells=(), failed=()):
 
     Examples
     --------
-    >>> from mnist_course.sandbox.grader import CellResult
+    >>> from mnist_course.sandbox.notebook_run import CellResult
     >>> describe(CellResult(), timeout=60).outcome
     'passed'
     >>> raised = StudentRaised("f", "NotImplementedError", "")
@@ -221,7 +221,7 @@ def code_cells(path):
      'answer cell normalize']
     """
     previous, cells = ("the first code cell", "the first code cell"), []
-    notebook = load_notebook(path)
+    notebook = read_notebook_json(path)
     demonstrations = released_demonstrations(notebook)
     for cell in notebook["cells"]:
         if cell["cell_type"] != "code" or is_unchanged_demonstration(cell, demonstrations):
@@ -256,7 +256,7 @@ def check_cells(path, *, timeout, grade_ids=None, sandbox="auto"):
     sandbox : {"auto", "bubblewrap", "rlimits"}
         How the student's process is contained, as in grading.
     """
-    from mnist_course.sandbox.grader import NotebookRun
+    from mnist_course.sandbox.notebook_run import NotebookRun
 
     cells = code_cells(path)
     chosen = {cell.name for cell in cells if cell.kind == TEST}

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ..notebook import read_notebook
-from .parent import DEFAULT_TIMEOUT, check_notebook
+from .launcher import DEFAULT_TIMEOUT, check_notebook
 
 
 def pytest_addoption(parser):
@@ -36,9 +36,9 @@ def pytest_report_header(config):
     """Say what the student's process cannot be limited by here (nothing on Linux with
     bubblewrap); past its time a call or a cell is stopped on every platform."""
     from .. import _cells
-    from ..sandbox import parent
+    from ..sandbox import student_process
 
-    works, why = parent.bubblewrap_status()
+    works, why = student_process.bubblewrap_status()
     gaps = ([] if works else [f"a sandbox ({why})"]) + _cells.platform_gaps()
     if not gaps:
         return None
@@ -75,8 +75,14 @@ def _executor():
     return _pool
 
 
-class CheckFailure(Exception):
-    """A test cell did not pass; carries the message to show instead of a traceback."""
+class CellNotPassed(Exception):
+    """A test cell (or written answer) came to anything but passed: failed, not implemented,
+    timed out or an error; carries the message pytest shows instead of a traceback.
+
+    Raised by pytest's item, in pytest's process, from the result the checking process sent
+    back; not :class:`~mnist_course.checks.CheckFailed`, which a check raises there when an
+    answer is wrong.
+    """
 
 
 class NotebookFile(pytest.File):
@@ -111,12 +117,12 @@ class CheckItem(pytest.Item):
     def runtest(self):
         result = self.parent.results().get(self.name)
         if result is None:
-            raise CheckFailure(f"{self.name}: no result (the check did not run)")
+            raise CellNotPassed(f"{self.name}: no result (the check did not run)")
         if not result.passed:
-            raise CheckFailure(result.message)
+            raise CellNotPassed(result.message)
 
     def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, CheckFailure):
+        if isinstance(excinfo.value, CellNotPassed):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 

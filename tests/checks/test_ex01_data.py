@@ -40,6 +40,7 @@ def test_split_labels_keeping_the_label_column_says_to_drop_it(fails_with):
     ],
     ids=["course", "centred-first", "float64-then-cast", "float64"],
 )
+@pytest.mark.full_data
 def test_normalize_accepts_every_correct_variant(normalize):
     checks.check_normalize(normalize)
     checks.check_normalize(normalize, x=checks.mnist_images(20))
@@ -154,6 +155,7 @@ def test_pixel_position_accepts_any_correct_way_of_finding_the_pixel(position):
         checks.check_pixel_position(position, width=width, pixels=pixels)
 
 
+@pytest.mark.full_data
 def test_pixel_position_agrees_with_numpy_s_reshape_of_real_images():
     """The expected positions are where reshape(784) puts each pixel of an MNIST image."""
     image = checks.mnist_images(1)[0]

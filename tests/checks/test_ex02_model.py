@@ -273,6 +273,7 @@ def test_a_prediction_left_as_released_is_not_implemented_and_a_string_is_refuse
     assert "without quotes" in message
 
 
+@pytest.mark.full_data
 def test_the_untrained_accuracy_band_holds_the_course_s_untrained_networks():
     """Five seeds of the course's network, measured as the notebook's last cell does."""
     (_, _), (x_test, y_test) = mnist_course.load_mnist()

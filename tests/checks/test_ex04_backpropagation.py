@@ -10,7 +10,7 @@ from helpers import release_notebook, solution_notebook
 
 from mnist_course import notebook
 from mnist_course.checks import ex04_backpropagation as checks
-from mnist_course.selfcheck.parent import check_notebook
+from mnist_course.selfcheck.launcher import check_notebook
 
 EXERCISE = "ex04_backpropagation"
 
@@ -467,7 +467,7 @@ def student_notebook(tmp_path, grade_id=None, source=None):
     ``source`` is the new answer, a body of ``backward``, or a function of the model answer.
     """
     released = json.loads(release_notebook(EXERCISE).read_text())
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(EXERCISE)))
+    answers = notebook.model_answers(notebook.read_notebook_json(solution_notebook(EXERCISE)))
     if callable(source):
         source = source(answers[grade_id])
     elif grade_id == "backward":
@@ -481,12 +481,17 @@ def student_notebook(tmp_path, grade_id=None, source=None):
 
 
 @pytest.mark.parametrize("mistake", list(WRITTEN_MISTAKES))
+@pytest.mark.sandbox
 def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistake, tmp_path):
     grade_id, source, test_cell, named = WRITTEN_MISTAKES[mistake]
     path = student_notebook(tmp_path, grade_id, source)
     assert (
         notebook.find_cell(json.loads(path.read_text()), grade_id)["source"]
-        != (notebook.model_answers(notebook.load_notebook(solution_notebook(EXERCISE)))[grade_id])
+        != (
+            notebook.model_answers(notebook.read_notebook_json(solution_notebook(EXERCISE)))[
+                grade_id
+            ]
+        )
     )
     results = check_notebook(path, grade_ids={test_cell})
     assert results[test_cell].outcome == "failed", results[test_cell]
@@ -494,6 +499,7 @@ def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistake, 
     assert "Traceback" not in results[test_cell].message
 
 
+@pytest.mark.sandbox
 def test_the_released_notebook_with_the_model_answers_passes_every_check(tmp_path):
     results = check_notebook(student_notebook(tmp_path))
     outcomes = {g: r.outcome for g, r in results.items() if g != "written_answer"}

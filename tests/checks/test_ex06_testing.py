@@ -11,6 +11,7 @@ import mnist_course
 from mnist_course.checks import ex06_testing as checks
 
 
+@pytest.mark.full_data
 def test_evaluate_accepts_the_course_function_and_numpy_numbers():
     checks.check_evaluate(mnist_course.evaluate)
 
@@ -21,6 +22,7 @@ def test_evaluate_accepts_the_course_function_and_numpy_numbers():
     checks.check_evaluate(evaluate)
 
 
+@pytest.mark.full_data
 def test_evaluate_returning_keras_list_says_return_a_dict(fails_with):
     fails_with(
         checks.check_evaluate,
@@ -29,6 +31,7 @@ def test_evaluate_returning_keras_list_says_return_a_dict(fails_with):
     )
 
 
+@pytest.mark.full_data
 def test_evaluate_in_percent_says_return_a_fraction(fails_with):
     def evaluate(model, x_test, y_test):
         scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
@@ -37,6 +40,7 @@ def test_evaluate_in_percent_says_return_a_fraction(fails_with):
     fails_with(checks.check_evaluate, evaluate, match="percentage")
 
 
+@pytest.mark.full_data
 def test_predict_labels_accepts_argmax_as_list_or_array():
     checks.check_predict_labels(mnist_course.predict_labels)
     checks.check_predict_labels(
@@ -44,6 +48,7 @@ def test_predict_labels_accepts_argmax_as_list_or_array():
     )
 
 
+@pytest.mark.full_data
 def test_predict_labels_returning_probabilities_says_take_argmax(fails_with):
     message = fails_with(
         checks.check_predict_labels,
@@ -63,6 +68,7 @@ def test_misclassified_returning_a_mask_says_turn_it_into_indices(fails_with):
     fails_with(checks.check_misclassified, lambda t, p: t != p, match="mask, not indices")
 
 
+@pytest.mark.full_data
 def test_evaluate_that_returns_the_numbers_its_failure_printed_fails_on_other_inputs(fails_with):
     """The hidden test's other model and images make copied numbers worthless."""
     message = fails_with(checks.check_evaluate, lambda model, x, y: {}, match="dict")
@@ -74,6 +80,7 @@ def test_evaluate_that_returns_the_numbers_its_failure_printed_fails_on_other_in
     fails_with(checks.check_evaluate, copied, seed=1, match="other numbers than model.evaluate")
 
 
+@pytest.mark.full_data
 def test_predict_labels_is_checked_on_another_model_with_another_seed():
     checks.check_predict_labels(mnist_course.predict_labels, seed=1)
 
@@ -123,6 +130,7 @@ def pipeline(*bugs, **changes):
     return namespace["report"]
 
 
+@pytest.mark.full_data
 def test_the_pipeline_the_notebook_gives_has_the_five_bugs_the_checks_name(fails_with):
     import keras
     import nbformat
@@ -140,6 +148,7 @@ def test_the_pipeline_the_notebook_gives_has_the_five_bugs_the_checks_name(fails
     checks.check_report(namespace["report_as_given"], bug=5)
 
 
+@pytest.mark.full_data
 def test_report_fixed_in_several_ways_passes_every_bug_check():
     import keras
 
@@ -171,6 +180,7 @@ def test_report_fixed_in_several_ways_passes_every_bug_check():
 
 
 @pytest.mark.parametrize("bug", [b for b in checks.BUGS if b != "sparse loss"])
+@pytest.mark.full_data
 def test_each_silent_bug_left_alone_fails_its_check_only_and_is_named(bug, fails_with):
     report = pipeline(bug)
     what = checks.BUGS[bug][0]
@@ -180,6 +190,7 @@ def test_each_silent_bug_left_alone_fails_its_check_only_and_is_named(bug, fails
         checks.check_report(report, bug=other)
 
 
+@pytest.mark.full_data
 def test_the_sparse_loss_stops_every_check_and_names_itself(fails_with):
     report = pipeline("sparse loss")
     for bug in checks.BUGS:
@@ -187,6 +198,7 @@ def test_the_sparse_loss_stops_every_check_and_names_itself(fails_with):
         assert "sparse loss one-hot labels" in message
 
 
+@pytest.mark.full_data
 def test_bugs_left_together_are_each_named_and_the_fixed_ones_pass(fails_with):
     report = pipeline("training set", "shuffle", "softmax")
     message = fails_with(checks.check_report, report, bug="shuffle", match="still shuffled")
@@ -195,11 +207,13 @@ def test_bugs_left_together_are_each_named_and_the_fixed_ones_pass(fails_with):
     checks.check_report(report, bug="sparse loss")
 
 
+@pytest.mark.full_data
 def test_a_pipeline_changed_in_another_way_fails_and_says_so(fails_with):
     report = pipeline(centre=" - 0.25")
     fails_with(checks.check_report, report, bug=2, match="no version of the pipeline gives")
 
 
+@pytest.mark.full_data
 def test_every_combination_of_bugs_gives_other_numbers_at_the_checks_seeds():
     for seed in (0, 1):
         scores = {

@@ -143,6 +143,7 @@ def choose_epochs(x_train, y_train, x_val, y_val, *, max_epochs=20, seed=0):
 """
 
 
+@pytest.mark.full_data
 def test_the_sealed_test_set_refuses_any_use_and_keras_reports_the_check_message():
     (x_train, y_train), _ = checks.overfitting_data(0)
     sealed = checks.SealedTestSet("x_test", "choose_epochs(...)")
@@ -153,6 +154,7 @@ def test_the_sealed_test_set_refuses_any_use_and_keras_reports_the_check_message
         epochs_run(x_train[:64], y_train[:64], sealed, sealed, max_epochs=1)
 
 
+@pytest.mark.full_data
 def test_loading_mnist_again_is_refused_while_choosing_and_restored_after():
     choose, _ = notebook_function(CHOOSE.format(data="x_train, y_train, x_val, y_val"))
     with checks.sealed_test_set(choose, "choose_epochs(...)"):
@@ -221,6 +223,7 @@ def test_at_the_checks_seeds_stopping_early_beats_training_all_epochs_by_min_gai
     assert int(np.argmax(accuracy)) + 1 < max_epochs
 
 
+@pytest.mark.full_data
 def test_the_training_labels_of_the_checks_include_wrong_ones_and_validation_none():
     from mnist_course.checks._inputs import prepared
     from mnist_course.checks._reference import TRAIN_POOL, WRONG_LABEL_FRACTION
@@ -329,6 +332,7 @@ def test_choose_dropout_that_keeps_the_lowest_validation_accuracy_fails(fails_wi
     fails_with(checks.check_choose_dropout, choose, rates=(0.0, 0.2), match="returned 0.0")
 
 
+@pytest.mark.full_data
 def test_choose_dropout_with_rates_of_its_own_fails_the_hidden_rates(fails_with):
     def choose(x_train, y_train, x_val, y_val, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
         return 0.4
@@ -340,6 +344,7 @@ def test_choose_dropout_with_rates_of_its_own_fails_the_hidden_rates(fails_with)
     assert "compare the rates passed as `rates`" in message
 
 
+@pytest.mark.full_data
 def test_choose_dropout_returning_a_position_says_return_the_rate(fails_with):
     def choose(x_train, y_train, x_val, y_val, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
         return 2
@@ -348,6 +353,7 @@ def test_choose_dropout_returning_a_position_says_return_the_rate(fails_with):
     assert "rates[2] = 0.4" in message
 
 
+@pytest.mark.full_data
 def test_choose_dropout_that_keeps_too_much_dropout_is_shown_the_sweep(fails_with):
     def choose(x_train, y_train, x_val, y_val, *, rates=(0.0, 0.2, 0.4, 0.6), seed=0):
         return rates[-1]
@@ -356,6 +362,7 @@ def test_choose_dropout_that_keeps_too_much_dropout_is_shown_the_sweep(fails_wit
     assert "was never the best" in message and "0.4: 0." in message
 
 
+@pytest.mark.full_data
 def test_choose_dropout_that_reads_the_test_set_is_caught(fails_with):
     (_, _), (x_val, y_val) = checks.overfitting_data(0)
     source = """

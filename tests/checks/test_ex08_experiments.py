@@ -72,6 +72,7 @@ def test_compare_activations_seeded_once_for_all_activations_is_told_to_seed_eac
     assert "each model seeded on its own" in message
 
 
+@pytest.mark.full_data
 def test_compare_activations_returning_a_list_fails(fails_with):
     fails_with(
         checks.check_compare_activations,

@@ -14,7 +14,7 @@ from helpers import release_notebook, solution_notebook
 from mnist_course import notebook
 from mnist_course.checks import ex09_convolution as checks
 from mnist_course.checks._convolution import conv2d
-from mnist_course.selfcheck.parent import check_notebook
+from mnist_course.selfcheck.launcher import check_notebook
 
 EXERCISE = "ex09_convolution"
 
@@ -348,6 +348,7 @@ def functional_cnn(seed=0):
     return keras.Model(inputs, outputs)
 
 
+@pytest.mark.full_data
 def test_check_cnn_accepts_the_model_answer_and_a_functional_model():
     checks.check_cnn(checks.course_cnn)
     checks.check_cnn(functional_cnn)
@@ -419,6 +420,7 @@ def test_multiply_adds_counts_each_layer_with_a_kernel():
     ],
     ids=["no-convolution", "no-softmax", "no-pooling", "too-many-filters", "no-output-layer"],
 )
+@pytest.mark.full_data
 def test_check_cnn_names_each_design_mistake(build, match, hint, fails_with):
     import keras
 
@@ -429,6 +431,7 @@ def test_check_cnn_names_each_design_mistake(build, match, hint, fails_with):
     assert hint in message
 
 
+@pytest.mark.full_data
 def test_check_cnn_names_a_flat_input_and_a_missing_seed(fails_with):
     import keras
 
@@ -682,7 +685,7 @@ def student_notebook(tmp_path, replaced=None):
     ``replaced`` maps answer cells to their new source, or to a function of the model answer.
     """
     released = json.loads(release_notebook(EXERCISE).read_text())
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(EXERCISE)))
+    answers = notebook.model_answers(notebook.read_notebook_json(solution_notebook(EXERCISE)))
     for grade_id, source in (replaced or {}).items():
         answers[grade_id] = source(answers[grade_id]) if callable(source) else source
     for cell_id, answer in answers.items():
@@ -704,6 +707,7 @@ def _students():
 
 
 @pytest.mark.parametrize("mistakes", _students(), ids=lambda mistakes: " + ".join(mistakes))
+@pytest.mark.sandbox
 def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistakes, tmp_path):
     replaced = {WRITTEN_MISTAKES[m][0]: WRITTEN_MISTAKES[m][1] for m in mistakes}
     assert len(replaced) == len(mistakes)
@@ -715,11 +719,12 @@ def test_a_mistake_as_a_student_writes_it_is_named_by_pytest_exercises(mistakes,
         assert "Traceback" not in results[test_cell].message
 
 
+@pytest.mark.sandbox
 def test_the_released_notebook_without_its_training_passes_every_other_check(tmp_path):
     """Every check but the accuracy's (the end-to-end grading test trains it)."""
     tests = {
         cell["metadata"]["nbgrader"]["grade_id"]
-        for cell in notebook.load_notebook(solution_notebook(EXERCISE))["cells"]
+        for cell in notebook.read_notebook_json(solution_notebook(EXERCISE))["cells"]
         if cell["metadata"].get("nbgrader", {}).get("grade")
     }
     results = check_notebook(student_notebook(tmp_path), grade_ids=tests - {"test_cnn_accuracy"})

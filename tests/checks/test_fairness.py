@@ -17,7 +17,7 @@ from helpers import ASSIGNMENTS, release_notebook, solution_notebook
 
 import mnist_course.checks as course_checks
 from mnist_course import notebook
-from mnist_course.selfcheck.parent import check_notebook
+from mnist_course.selfcheck.launcher import check_notebook
 
 # (exercise, answer cell, an answer that ignores an argument, the test cell that must fail)
 IGNORED_ARGUMENTS = [
@@ -66,7 +66,7 @@ IGNORED_ARGUMENTS = [
 def visible_only(exercise, tmp_path, replaced):
     """The released notebook with the model answers, one answer replaced: what a student has."""
     released = json.loads(release_notebook(exercise).read_text())
-    answers = notebook.model_answers(notebook.load_notebook(solution_notebook(exercise)))
+    answers = notebook.model_answers(notebook.read_notebook_json(solution_notebook(exercise)))
     for grade_id, answer in {**answers, **replaced}.items():
         notebook.find_cell(released, grade_id)["source"] = answer
     path = tmp_path / f"{exercise}.ipynb"
@@ -79,6 +79,7 @@ def visible_only(exercise, tmp_path, replaced):
     IGNORED_ARGUMENTS,
     ids=[f"{e}-{t}-{i}" for i, (e, _, _, t) in enumerate(IGNORED_ARGUMENTS)],
 )
+@pytest.mark.sandbox
 def test_an_answer_that_ignores_an_argument_fails_a_visible_check(
     exercise, grade_id, answer, test_cell, tmp_path
 ):

@@ -24,6 +24,7 @@ def test_load_of_an_unknown_exercise_names_the_known_ones():
         load("ex01_date")
 
 
+@pytest.mark.full_data
 def test_load_leaves_no_module_behind_and_decodes_mnist_once():
     load("ex01_data").mnist_images(3)
     modules, decoded = set(sys.modules), _state.mnist.cache_info().misses
@@ -44,6 +45,7 @@ def test_a_failure_keeps_one_type_across_loads():
     assert issubclass(CheckFailed, AssertionError)
 
 
+@pytest.mark.full_data
 def test_the_mnist_that_checks_share_cannot_be_changed_in_place():
     (x_train, _), _ = _state.mnist()
     with pytest.raises(ValueError, match="read-only"):

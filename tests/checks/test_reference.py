@@ -55,8 +55,8 @@ def test_an_entry_of_another_environment_is_not_used(folder, monkeypatch):
     """Another package, Keras, TensorFlow, backend, processor or data: another key."""
     run = Runs([1.0])
     stored("run", {}, run)
-    environment = _reference._environment()
-    monkeypatch.setattr(_reference, "_environment", lambda: {**environment, "keras": "0.0"})
+    environment = _reference._run_dependencies()
+    monkeypatch.setattr(_reference, "_run_dependencies", lambda: {**environment, "keras": "0.0"})
     stored("run", {}, run)
     assert run.count == 2
 

@@ -1,4 +1,4 @@
-"""The self-check's parent side: a checking process per notebook, and its results read back.
+"""The self-check's launcher: a checking process per notebook, and its results read back.
 
 :func:`check_notebook` starts ``python -m mnist_course.selfcheck.checker`` for a notebook
 and waits for it. That process runs the notebook as grading does (the checks in it, the

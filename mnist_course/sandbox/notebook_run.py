@@ -31,7 +31,7 @@ from .._errors import CheckFailed
 from ..notebook import TEST
 from . import watch as watches
 from . import wire
-from .parent import GiB, StudentCodeError, StudentProcess, StudentRaised
+from .student_process import GiB, StudentCodeError, StudentProcess, StudentRaised
 
 MODULES = {"mnist_course": "mnist_course", "np": "numpy", "numpy": "numpy"}
 """What a test cell finds already imported, as the setup cells name them."""
