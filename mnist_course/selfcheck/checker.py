@@ -1,8 +1,8 @@
 """The self-check's checking process: one notebook run as grading runs it.
 
-Started by :mod:`mnist_course.selfcheck.parent` as ``python -m mnist_course.selfcheck.checker
+Started by :mod:`mnist_course.selfcheck.launcher` as ``python -m mnist_course.selfcheck.checker
 NOTEBOOK RESULTS_FILE TIMEOUT GRADE_ID...``. It goes through the notebook's code cells in
-order with the grader's own :class:`~mnist_course.sandbox.grader.NotebookRun`, as
+order with the grader's own :class:`~mnist_course.sandbox.notebook_run.NotebookRun`, as
 ``mnist_course.grading.preprocessors.GradeOutside`` does inside nbgrader: the setup, answer and
 other code cells run in the sandbox's child process, each chosen test cell runs here, calling
 the student's functions in that child. So a visible check decides here what it decides in
@@ -133,7 +133,7 @@ def not_implemented(function):
 
 
 def describe(result, *, timeout, cells=(), failed=()):
-    """Word a test cell's :class:`~mnist_course.sandbox.grader.CellResult` for the student.
+    """Word a test cell's :class:`~mnist_course.sandbox.notebook_run.CellResult` for the student.
 
     Parameters
     ----------
