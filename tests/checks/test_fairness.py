@@ -208,7 +208,7 @@ def _parameters(arguments):
 
 @functools.cache
 def read_exercise(name):
-    cells = notebook.load_notebook(solution_notebook(name))["cells"]
+    cells = notebook.read_notebook_json(solution_notebook(name))["cells"]
     functions, rules, cells_run, text = {}, {}, [], []
     for cell in cells:
         kind, source = notebook.cell_kind(cell), notebook.cell_source(cell)
@@ -234,7 +234,7 @@ def read_exercise(name):
 def model_namespace(name):
     """The namespace of the notebook's setup imports and model answers, run once."""
     namespace = {}
-    for cell in notebook.load_notebook(solution_notebook(name))["cells"]:
+    for cell in notebook.read_notebook_json(solution_notebook(name))["cells"]:
         kind, source = notebook.cell_kind(cell), notebook.cell_source(cell)
         if kind == notebook.SETUP:
             exec(_imports(source), namespace)
