@@ -327,6 +327,18 @@ def changing_its_arguments(function):
     return rude
 
 
+READS_MNIST = {"ex01_data", "ex06_testing", "ex09_convolution"}
+"""The exercises whose searched cells read the bundled MNIST (their tests carry full_data)."""
+
+
+def _marked(exercise, *values, shown=None):
+    """The test's arguments, marked full_data where the exercise reads MNIST; the id shows
+    the first ``shown`` of them (all by default)."""
+    marks = [pytest.mark.full_data] if exercise in READS_MNIST else []
+    name = "-".join(map(str, (exercise, *values)[:shown]))
+    return pytest.param(exercise, *values, marks=marks, id=name)
+
+
 PARAMETERS = [
     (exercise, function, parameter, has_default)
     for exercise in ASSIGNMENTS
@@ -341,8 +353,7 @@ RULES = [
 
 @pytest.mark.parametrize(
     ("exercise", "function", "parameter", "has_default"),
-    PARAMETERS,
-    ids=[f"{e}-{f}-{p}" for e, f, p, _ in PARAMETERS],
+    [_marked(e, f, p, d, shown=3) for e, f, p, d in PARAMETERS],
 )
 def test_an_answer_that_ignores_an_argument_loses_points(
     exercise, function, parameter, has_default, checks_loaded_once
@@ -364,7 +375,7 @@ def test_an_answer_that_ignores_an_argument_loses_points(
         )
 
 
-@pytest.mark.parametrize(("exercise", "function"), RULES, ids=[f"{e}-{f}" for e, f in RULES])
+@pytest.mark.parametrize(("exercise", "function"), [_marked(e, f) for e, f in RULES])
 def test_an_answer_that_changes_its_input_against_the_rule_loses_points(
     exercise, function, checks_loaded_once
 ):
@@ -385,7 +396,7 @@ def test_the_rules_found_are_the_ones_the_parts_state():
     ]
 
 
-@pytest.mark.parametrize("exercise", ASSIGNMENTS)
+@pytest.mark.parametrize("exercise", [_marked(exercise) for exercise in ASSIGNMENTS])
 def test_the_model_answers_keep_every_point_of_the_cells_searched(exercise, checks_loaded_once):
     """The search's own check: with the model answers, every cell it runs passes, so a point
     lost above is the lazy answer's doing."""
