@@ -217,8 +217,8 @@ def code_cells(path):
     --------
     >>> cells = code_cells("solutions/ex01_data/ex01_data.ipynb")
     >>> [cell.name for cell in cells[:4]]  # doctest: +NORMALIZE_WHITESPACE
-    ['setup cell setup', 'answer cell split_labels', 'test_split_labels',
-     'answer cell normalize']
+    ['setup cell install_course', 'setup cell setup', 'answer cell split_labels',
+     'test_split_labels']
     """
     previous, cells = ("the first code cell", "the first code cell"), []
     notebook = read_notebook_json(path)
