@@ -2,7 +2,7 @@
 
 nbgrader_config.py names them, and nbgrader loads and runs them while it grades a notebook
 or writes its feedback (in ``nbgrader autograde``, or in a worker of
-:class:`mnist_course.grading.autograde.GradingPool`):
+:class:`mnist_course.grading.pool.GradingPool`):
 
 - :class:`GradeOutside`, in place of nbgrader's ``Execute``: the student's cells run in a
   contained child process, the test cells here, so the points are decided by code that runs
@@ -31,7 +31,13 @@ from .._quiet import ONE_THREAD
 from ..checks._reference import CACHE_VARIABLE
 from ..notebook import TEST, cell_kind, demonstration_digests, is_unchanged_demonstration
 from ..sandbox.parent import GiB
-from .autograde import RESTART_MESSAGE, TIMEOUT_MESSAGE
+
+TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
+"""Part of the log line :class:`GradeOutside` writes for a cell or call that timed out; the
+class's report counts them (:func:`mnist_course.grading.autograde.read_outcome`)."""
+
+RESTART_MESSAGE = "the student's process was started again"
+"""Part of the log line :class:`GradeOutside` writes when the student's process had died."""
 
 
 def released_notebook(coursedir, resources):
