@@ -19,7 +19,7 @@ import importlib
 import os
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -29,7 +29,7 @@ from traitlets import Bool, Float, Unicode
 
 from .._quiet import ONE_THREAD
 from ..checks._reference import CACHE_VARIABLE
-from ..notebook import TEST, cell_kind, demonstration_digests, is_unchanged_demonstration
+from ..notebook import TEST, cells_to_run, demonstration_digests
 from ..sandbox.parent import GiB
 
 TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
@@ -150,19 +150,15 @@ class GradeOutside(Execute):
         preload = ("keras",) if self._checks_use_keras(resources) else ()
         with self.notebook_run(preload) as run:
             self.log.info("The student's code runs contained by %s", run.containment)
-            run_cells = []
-            for cell in nb.cells:
-                if cell.cell_type != "code":
-                    continue
-                kind = cell_kind(cell)
-                if is_unchanged_demonstration(cell, skipped):
+            for cell in nb.cells:  # a cell that does not run shows no outputs
+                if cell.cell_type == "code":
                     cell.outputs = []
-                elif kind == TEST:
-                    source = self._test_source(cell, tests)
-                    if source is not None:
-                        run_cells.append(_Cell(cell, kind, source))
-                elif cell.source.strip():
-                    run_cells.append(_Cell(cell, kind, cell.source))
+            run_cells = []
+            for item in cells_to_run(nb, skipped):
+                if item.kind == TEST:
+                    item = replace(item, source=self._test_source(item.cell, tests))
+                if item.source is not None:
+                    run_cells.append(item)
             for item, result in run.run(run_cells):
                 self._record(item, result)
         if keras_import is not None:
@@ -249,15 +245,6 @@ def _environment(variables):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-@dataclass
-class _Cell:
-    """A code cell of the notebook being graded, with the source that runs for it."""
-
-    cell: object
-    kind: str
-    source: str
 
 
 def _error(name, message):
