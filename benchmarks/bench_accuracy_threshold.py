@@ -28,7 +28,7 @@ from mnist_course.checks._reference import (
     ACCURACY_TRAIN_SIZE,
     measure_test_accuracy,
 )
-from mnist_course.notebook import read_notebook
+from mnist_course.notebook import ANSWER, cells_to_run, read_notebook_json
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "ex05_training" / "ex05_training.ipynb"
@@ -36,12 +36,11 @@ NOTEBOOK = ROOT / "solutions" / "ex05_training" / "ex05_training.ipynb"
 
 def solution_functions(notebook=NOTEBOOK):
     """Return the answer cells' functions of a solution notebook (exercise 5's by default)."""
-    code, _, _ = read_notebook(notebook)
     namespace = {}
     exec("import keras", namespace)
-    for name, source in code:
-        if name.startswith("answer cell"):
-            exec(compile(source, str(notebook), "exec"), namespace)
+    for cell in cells_to_run(read_notebook_json(notebook)):
+        if cell.kind == ANSWER:
+            exec(compile(cell.source, str(notebook), "exec"), namespace)
     return namespace
 
 

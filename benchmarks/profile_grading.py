@@ -49,9 +49,9 @@ from mnist_course.notebook import (
     TEST,
     cell_kind,
     cell_source,
+    cells_to_run,
     demonstration_digests,
     find_cell,
-    is_unchanged_demonstration,
     model_answers,
     nbgrader_metadata,
     read_notebook_json,
@@ -87,11 +87,10 @@ def profile(exercise, skipped=frozenset()):
         start = time.perf_counter()
         with client.setup_kernel(cwd=folder):
             rows.append(("kernel start", time.perf_counter() - start))
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code" or is_unchanged_demonstration(cell, skipped):
-                    continue
+            index = {id(cell): i for i, cell in enumerate(nb.cells)}
+            for cell in (item.cell for item in cells_to_run(nb, skipped)):
                 start = time.perf_counter()
-                client.execute_cell(cell, index)
+                client.execute_cell(cell, index[id(cell)])
                 errors = [o for o in cell.outputs if o.output_type == "error"]
                 streams = [o for o in cell.outputs if o.get("name") == "stderr"]
                 note = " ERROR" if errors else " STDERR" if streams else ""
@@ -161,22 +160,19 @@ def profile_outside(exercise, skipped=frozenset()):
         with NotebookRun(timeout=120) as run:
             seconds = time.perf_counter() - start
             rows.append((f"start of the student's process ({run.containment})", seconds))
-            for cell in nb.cells:
-                if cell.cell_type != "code" or is_unchanged_demonstration(cell, skipped):
-                    continue
+            for item in cells_to_run(nb, skipped):
                 before = dict(totals)
                 had_keras = "keras" in sys.modules
                 start = time.perf_counter()
-                if cell_kind(cell) == TEST:
-                    grade_id = nbgrader_metadata(cell)["grade_id"]
-                    result = run.test_cell(tests[grade_id])
+                if item.kind == TEST:
+                    result = run.test_cell(tests[item.grade_id])
                 else:
-                    (result,) = run.student_cells([cell.source])
+                    (result,) = run.student_cells([item.source])
                 seconds = time.perf_counter() - start
                 note = f" ERROR {result.error[0]}" if result.error else ""
-                if cell_kind(cell) == TEST:
+                if item.kind == TEST:
                     note += _transfers(before, totals, not had_keras and "keras" in sys.modules)
-                rows.append((label(cell) + note, seconds))
+                rows.append((label(item.cell) + note, seconds))
             student_cpu = _tree_cpu_seconds(run.process._process.pid)
     rows.append(
         (

@@ -1,5 +1,5 @@
 """The ``mnist-course`` command line: train the course's model, check or export the data,
-render the lessons, autograde a class (and print its report)."""
+render the lessons, autograde a class."""
 
 from __future__ import annotations
 
@@ -362,10 +362,10 @@ def _shard(text):
 
 
 def _autograde(args):
-    from .grading.autograde import skip_unused_imports
+    from .grading import autograde_and_report, skip_unused_imports
 
     skip_unused_imports()
-    return autograde(
+    return autograde_and_report(
         None if args.assignment == ["all"] else args.assignment,
         root=args.root,
         students=args.student or None,
@@ -374,92 +374,6 @@ def _autograde(args):
         timeout=args.timeout,
         shard=args.shard,
     )
-
-
-def autograde(
-    assignments, *, root=".", students=None, jobs=None, force=False, timeout=None, shard=None
-):
-    """Autograde a class and print the report: a line per student as each is done, the scores
-    and a summary, for each assignment. Return the exit status: 1 if a grading run failed,
-    else 0.
-
-    ``assignments`` is an assignment's name, a list of them, or None for every assignment of
-    the gradebook with submissions; the options are those of
-    :func:`mnist_course.grading.autograde_course`.
-    """
-    from .grading import autograde_course
-
-    several = not isinstance(assignments, str) and (assignments is None or len(assignments) > 1)
-    if isinstance(assignments, str):
-        assignments = [assignments]
-    start = time.perf_counter()
-    course = autograde_course(
-        assignments,
-        root=root,
-        students=students,
-        jobs=jobs,
-        force=force,
-        timeout=timeout,
-        shard=shard,
-        on_result=lambda result: print(format_result(result, several), flush=True),
-    )
-    print()
-    for assignment, results in course.items():
-        for result in results:
-            if result.score is not None:
-                name = f"{assignment}  {result.student:>20}" if several else f"{result.student:>20}"
-                print(f"{name}  {result.score:g} / {result.max_score:g}")
-    results = [result for results in course.values() for result in results]
-    summary = format_summary(results, time.perf_counter() - start)
-    if several:
-        summary = f"{len(course)} assignments, {summary}"
-    print(f"shard {shard[0]}/{shard[1]}: {summary}" if shard else summary)
-    return 1 if any(result.status == "failed" for result in results) else 0
-
-
-def format_result(result, with_assignment=False):
-    """One line of the autograde report for a student (a ``grading.StudentResult``), which
-    starts with the assignment when asked (a report of several).
-
-    Examples
-    --------
-    >>> from mnist_course.grading import StudentResult
-    >>> print(format_result(StudentResult("alice", "graded", 12.3, 4.0, 6.0)))
-    alice: graded, 4 of 6 points (12.3 s)
-    >>> result = StudentResult("bob", "skipped", 0.1, 6.0, 6.0, assignment="ex01_data")
-    >>> print(format_result(result, with_assignment=True))
-    ex01_data, bob: skipped, 6 of 6 points (0.1 s)
-    """
-    line = f"{result.student}: {result.status}"
-    if with_assignment:
-        line = f"{result.assignment}, {line}"
-    if result.score is not None:
-        line += f", {result.score:g} of {result.max_score:g} points"
-    line += f" ({result.seconds:.1f} s)"
-    for note in result.notes:
-        line += f"\n    {note}"
-    if result.status in ("failed", "missing") and result.log is not None:
-        log = result.log
-        if log.is_relative_to(Path.cwd()):
-            log = log.relative_to(Path.cwd())
-        line += f"\n    nbgrader's log: {log}"
-    return line
-
-
-def format_summary(results, seconds):
-    """The autograde report's last line: how many students in each state, and the wall time.
-
-    Examples
-    --------
-    >>> from mnist_course.grading import StudentResult
-    >>> print(format_summary([StudentResult("a", "graded"), StudentResult("b", "failed")], 9.5))
-    2 students in 9.5 s: 1 graded, 1 failed
-    """
-    counts = {}
-    for result in results:
-        counts[result.status] = counts.get(result.status, 0) + 1
-    states = ", ".join(f"{n} {status}" for status, n in counts.items())
-    return f"{len(results)} students in {seconds:.1f} s" + (f": {states}" if states else "")
 
 
 def _lessons(args):

@@ -71,6 +71,21 @@ class WrittenAnswer:
     source: str
 
 
+@dataclass(frozen=True, eq=False)
+class CodeCell:
+    """A code cell that grading and the self-check run (:func:`cells_to_run`)."""
+
+    cell: dict
+    """The notebook's cell itself (grading writes its outputs there)."""
+    kind: str
+    grade_id: str
+    """``""`` for a cell without one."""
+    source: str
+    after: tuple[str, str] | None
+    """``(kind, grade_id)`` of the last test, setup or answer cell with a grade_id before it,
+    None if there is none: a cell without a grade_id is named after it in messages."""
+
+
 def nbgrader_metadata(cell):
     """Return a cell's nbgrader metadata, ``{}`` for a cell without any.
 
@@ -306,7 +321,9 @@ def describe_test(source, default=""):
 
 
 def read_notebook(path):
-    """Split an exercise notebook into the cells to run, its test cells and written answers.
+    """Read an exercise notebook's test cells and written answers, the items it grades.
+
+    Which code cells run is :func:`cells_to_run`'s to say.
 
     Parameters
     ----------
@@ -315,19 +332,16 @@ def read_notebook(path):
 
     Returns
     -------
-    code : list of (str, str)
-        ``(name, source)`` of the setup and answer cells, in notebook order; the name is
-        ``"setup cell <grade_id>"`` or ``"answer cell <grade_id>"``.
     tests : list of GradeCell
     written : list of WrittenAnswer
 
     Examples
     --------
-    >>> code, tests, written = read_notebook("solutions/ex01_data/ex01_data.ipynb")
+    >>> tests, written = read_notebook("solutions/ex01_data/ex01_data.ipynb")
     >>> [test.grade_id for test in tests][:3]
     ['test_split_labels', 'test_normalize', 'test_one_hot']
     """
-    code, tests, written = [], [], []
+    tests, written = [], []
     for cell in read_notebook_json(path)["cells"]:
         kind = cell_kind(cell)
         meta = nbgrader_metadata(cell)
@@ -338,9 +352,7 @@ def read_notebook(path):
         elif kind == TEST:
             description = describe_test(source, grade_id)
             tests.append(GradeCell(grade_id, description, meta.get("points", 0), source))
-        elif kind in (SETUP, ANSWER):
-            code.append((f"{kind} cell {grade_id}", source))
-    return code, tests, written
+    return tests, written
 
 
 def source_digest(source):
@@ -376,6 +388,44 @@ def released_demonstrations(notebook):
 def is_unchanged_demonstration(cell, digests):
     """Whether a code cell is one of the demonstrations ``digests`` lists, as released."""
     return cell_kind(cell) == OWN and source_digest(cell_source(cell)) in digests
+
+
+def cells_to_run(notebook, demonstrations=frozenset()):
+    """Return the code cells that grading and the self-check run, in notebook order.
+
+    Every code cell runs except a demonstration that the student left as released and a cell
+    without code. A test cell always runs; which source it runs with is the caller's to say
+    (grading takes the gradebook's, hidden tests included).
+
+    Parameters
+    ----------
+    notebook : dict or nbformat.NotebookNode
+    demonstrations : set of str
+        The digests of the released demonstration cells (:func:`demonstration_digests` of
+        the release, or :func:`released_demonstrations` of the notebook).
+
+    Returns
+    -------
+    list of CodeCell
+
+    Examples
+    --------
+    >>> notebook = read_notebook_json("solutions/ex01_data/ex01_data.ipynb")
+    >>> cells = cells_to_run(notebook, released_demonstrations(notebook))
+    >>> [(cell.kind, cell.grade_id) for cell in cells[1:4]]
+    [('answer', 'split_labels'), ('test', 'test_split_labels'), ('answer', 'normalize')]
+    """
+    cells, after = [], None
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code" or is_unchanged_demonstration(cell, demonstrations):
+            continue
+        kind, source = cell_kind(cell), cell_source(cell)
+        grade_id = nbgrader_metadata(cell).get("grade_id", "")
+        if kind == TEST or source.strip():
+            cells.append(CodeCell(cell, kind, grade_id, source, after))
+        if kind == TEST or (kind != OWN and grade_id):
+            after = (kind, grade_id)
+    return cells
 
 
 def mark_demonstrations(path):

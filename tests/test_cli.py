@@ -9,6 +9,7 @@ import pytest
 from helpers import run_course as run
 
 from mnist_course import cli, grading
+from mnist_course.grading import autograde, report
 
 
 def test_help_explains_each_train_option():
@@ -77,8 +78,8 @@ def test_train_with_out_reaches_95_percent_and_writes_model_metrics_and_plots(tm
 
 def test_autograde_prints_each_student_then_the_scores_and_a_summary(monkeypatch, capsys):
     results = [
-        grading.StudentResult("alice", "graded", 2.0, 6.0, 6.0),
-        grading.StudentResult(
+        autograde.StudentResult("alice", "graded", 2.0, 6.0, 6.0),
+        autograde.StudentResult(
             "bob", "failed", 1.5, notes=["bubblewrap not found"], log=Path("b.log")
         ),
     ]
@@ -89,8 +90,9 @@ def test_autograde_prints_each_student_then_the_scores_and_a_summary(monkeypatch
             on_result(result)
         return {"ex01_data": results}
 
-    monkeypatch.setattr(grading, "autograde_course", autograde_course)
-    assert cli.autograde("ex01_data", jobs=2, force=True) == 1  # a failed run: exit status 1
+    monkeypatch.setattr(report, "autograde_course", autograde_course)
+    # a failed run: exit status 1
+    assert cli.main(["autograde", "ex01_data", "--jobs", "2", "--force"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[:5] == [
         "alice: graded, 6 of 6 points (2.0 s)",
@@ -108,13 +110,13 @@ def test_autograde_of_several_assignments_says_which_each_line_is_about(monkeypa
         assert assignments is None  # `all`: every assignment of the gradebook
         course = {}
         for assignment, score in (("ex01_data", 6.0), ("ex02_model", 3.0)):
-            result = grading.StudentResult("alice", "graded", 2.0, score, 6.0)
+            result = autograde.StudentResult("alice", "graded", 2.0, score, 6.0)
             result.assignment = assignment
             on_result(result)
             course[assignment] = [result]
         return course
 
-    monkeypatch.setattr(grading, "autograde_course", autograde_course)
+    monkeypatch.setattr(report, "autograde_course", autograde_course)
     assert cli.main(["autograde", "all", "--jobs", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[:3] == [

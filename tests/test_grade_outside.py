@@ -141,12 +141,7 @@ import sys
 from mnist_course import notebook
 from mnist_course.sandbox.notebook_run import NotebookRun
 
-nb = notebook.read_notebook_json(sys.argv[1])
-cells = [
-    (notebook.cell_kind(cell), notebook.cell_source(cell))
-    for cell in nb["cells"]
-    if cell["cell_type"] == "code"
-]
+cells = notebook.cells_to_run(notebook.read_notebook_json(sys.argv[1]))  # demonstrations too
 with NotebookRun(timeout=120) as run:
     results = [result for _, result in run.run(cells)]
 assert all(result.passed for result in results), [result.error for result in results]

@@ -1,6 +1,7 @@
-"""Grading (the package mnist_course.grading): the parallel class autograde and the screen of
-the submissions (autograde.py, screen.py), the two nbgrader preprocessors
-(preprocessors.py), and the real nbgrader over all three.
+"""Grading (the package mnist_course.grading): the course's folders and gradebook
+(coursedir.py), the parallel class autograde, its workers and its report (autograde.py,
+pool.py, report.py), the screen of the submissions (screen.py), the two nbgrader
+preprocessors (preprocessors.py), and the real nbgrader over all of them.
 
 The unit tests replace nbgrader's process with a small fake. The tests marked ``nbgrader``
 run the real nbgrader over a temporary course made from solutions/; the one also marked
@@ -38,6 +39,8 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 
 from mnist_course import cli, grading, notebook
+from mnist_course.grading import coursedir, report, screen
+from mnist_course.grading.autograde import RETRIES, autograde_class, read_outcome
 
 CONFIG = """\
 c = get_config()  # noqa: F821
@@ -113,32 +116,32 @@ def tree_digest(folder):
 
 def test_a_folder_without_nbgrader_config_is_refused_with_the_fix(tmp_path):
     with pytest.raises(grading.GradingError, match="no nbgrader_config.py.*--root"):
-        grading.autograde_class("ps1", root=tmp_path)
+        autograde_class("ps1", root=tmp_path)
 
 
 def test_an_assignment_missing_from_the_gradebook_asks_for_generate_assignment(course):
     submit(course, "alice")
     with pytest.raises(grading.GradingError, match="nbgrader generate_assignment ps2"):
-        grading.autograde_class("ps2", root=course, grader=FakeNbgrader())
+        autograde_class("ps2", root=course, grader=FakeNbgrader())
 
 
 def test_a_course_without_a_gradebook_asks_for_generate_assignment(course):
     (course / "grading" / "gradebook.db").unlink()
     with pytest.raises(grading.GradingError, match="no gradebook.*generate_assignment ps1"):
-        grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+        autograde_class("ps1", root=course, grader=FakeNbgrader())
     assert not (course / "grading" / "gradebook.db").exists()
 
 
 def test_an_assignment_without_submissions_says_where_they_belong(course):
     with pytest.raises(grading.GradingError, match="grading/submitted/<student>/ps1"):
-        grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+        autograde_class("ps1", root=course, grader=FakeNbgrader())
 
 
 def test_every_submitted_student_is_graded_once(course):
     for student in ("carol", "alice", "bob"):
         submit(course, student)
     fake = FakeNbgrader()
-    results = grading.autograde_class("ps1", root=course, jobs=2, grader=fake)
+    results = autograde_class("ps1", root=course, jobs=2, grader=fake)
     assert [result.student for result in results] == ["alice", "bob", "carol"]
     assert sorted(fake.calls) == [
         ("ps1", "alice", False),
@@ -152,7 +155,7 @@ def test_only_the_students_asked_for_are_graded_and_force_is_passed_on(course):
     for student in ("alice", "bob"):
         submit(course, student)
     fake = FakeNbgrader()
-    grading.autograde_class("ps1", root=course, students=["bob"], force=True, grader=fake)
+    autograde_class("ps1", root=course, students=["bob"], force=True, grader=fake)
     assert fake.calls == [("ps1", "bob", True)]
 
 
@@ -184,7 +187,7 @@ def probe_workers(tmp_path, body):
     (tmp_path / "probe.py").write_text(PROBE)
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
     script = (
-        "import json, os, probe\nfrom mnist_course.grading.autograde import GradingPool\n"
+        "import json, os, probe\nfrom mnist_course.grading.pool import GradingPool\n"
         f"if __name__ == '__main__':\n    root = {str(tmp_path)!r}\n"
         + "".join(f"    {line}\n" for line in body.splitlines())
     )
@@ -222,7 +225,7 @@ def test_importing_every_module_of_the_package_leaves_the_thread_settings_alone(
     one thread each, and the command's environment is as it was once its pool has started."""
     script = (
         "import importlib, os, pkgutil, tempfile, mnist_course\n"
-        "from mnist_course.grading.autograde import GradingPool\n"
+        "from mnist_course.grading.pool import GradingPool\n"
         "if __name__ == '__main__':\n"
         "    for module in pkgutil.walk_packages(mnist_course.__path__, 'mnist_course.'):\n"
         "        if not module.name.endswith('__main__'):\n"
@@ -276,7 +279,7 @@ def test_jobs_students_are_graded_at_the_same_time_and_no_more(course, jobs):
             running[0] -= 1
         return 0, ""
 
-    results = grading.autograde_class("ps1", root=course, jobs=jobs, grader=slow_nbgrader)
+    results = autograde_class("ps1", root=course, jobs=jobs, grader=slow_nbgrader)
     assert most[0] == jobs
     assert [result.status for result in results] == ["graded"] * 6
 
@@ -300,7 +303,7 @@ def test_each_result_is_reported_whole_while_the_next_students_are_graded(course
         time.sleep(0.05)
         reporting[0] -= 1
 
-    grading.autograde_class(
+    autograde_class(
         "ps1", root=course, jobs=4, grader=nbgrader_finishing_together, on_result=on_result
     )
     assert overlaps == [False] * len(students)
@@ -319,7 +322,7 @@ def test_a_busy_gradebook_is_retried_with_force(course, message):
     submit(course, "alice")
     locked = (1, message)
     fake = FakeNbgrader({"alice": [locked, (0, "")]})
-    [result] = grading.autograde_class("ps1", root=course, grader=fake)
+    [result] = autograde_class("ps1", root=course, grader=fake)
     assert result.status == "graded"
     assert fake.calls == [("ps1", "alice", False), ("ps1", "alice", True)]
     assert "run 2 times (the gradebook was busy)" in result.notes
@@ -328,9 +331,9 @@ def test_a_busy_gradebook_is_retried_with_force(course, message):
 def test_a_gradebook_that_stays_busy_fails_after_the_retries(course):
     submit(course, "alice")
     fake = FakeNbgrader({"alice": [(1, "database is locked")]})
-    [result] = grading.autograde_class("ps1", root=course, grader=fake)
+    [result] = autograde_class("ps1", root=course, grader=fake)
     assert result.status == "failed"
-    assert len(fake.calls) == grading.RETRIES + 1
+    assert len(fake.calls) == RETRIES + 1
 
 
 def test_a_failed_run_reports_nbgrader_reason_and_keeps_its_log(course):
@@ -341,22 +344,18 @@ def test_a_failed_run_reports_nbgrader_reason_and_keeps_its_log(course):
         "[ERROR] RuntimeError: sandbox='bubblewrap' but bubblewrap not found\n"
         "[ERROR] Please see the the above traceback for details\n"
     )
-    [result] = grading.autograde_class(
-        "ps1", root=course, grader=FakeNbgrader({"alice": [(1, output)]})
-    )
+    [result] = autograde_class("ps1", root=course, grader=FakeNbgrader({"alice": [(1, output)]}))
     assert result.status == "failed"
     assert result.notes == ["RuntimeError: sandbox='bubblewrap' but bubblewrap not found"]
     assert result.log == course / "grading" / "logs" / "ps1" / "alice.log"
     assert "bubblewrap not found" in result.log.read_text()
-    assert "nbgrader's log: " in cli.format_result(result)
+    assert "nbgrader's log: " in report.format_result(result)
 
 
 def test_a_student_graded_before_is_reported_as_skipped(course):
     submit(course, "alice")
     skipped = (0, "[AutogradeApp | WARNING] Skipping existing assignment: grading/autograded/...")
-    [result] = grading.autograde_class(
-        "ps1", root=course, grader=FakeNbgrader({"alice": [skipped]})
-    )
+    [result] = autograde_class("ps1", root=course, grader=FakeNbgrader({"alice": [skipped]}))
     assert result.status == "skipped"
 
 
@@ -366,7 +365,7 @@ def test_a_renamed_notebook_is_reported_and_no_submission_is_touched(course):
     before = tree_digest(course / "grading" / "submitted")
     no_notebooks = (1, "[AutogradeApp | ERROR] No notebooks found, did you forget ...")
     fake = FakeNbgrader({"bob": [no_notebooks]})
-    alice, bob = grading.autograde_class("ps1", root=course, force=True, grader=fake)
+    alice, bob = autograde_class("ps1", root=course, force=True, grader=fake)
     assert alice.status == "graded" and alice.notes == []
     assert bob.status == "missing"
     assert bob.notes[0].startswith("ps1.ipynb is missing (it scores 0); ps1 (1).ipynb was")
@@ -382,7 +381,7 @@ def test_answer_code_that_reaches_the_checks_or_the_import_system_is_flagged(cou
     nb.cells[1].source = "np.allclose = lambda *args, **kwargs: True"  # a cell the student added
     path.write_text(nbformat.writes(nb))
     submit(course, "alice")
-    alice, mallory = grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+    alice, mallory = autograde_class("ps1", root=course, grader=FakeNbgrader())
     assert alice.notes == []
     [note] = mallory.notes
     assert note.startswith("ps1.ipynb: answer code reaches the checks or the import system")
@@ -401,7 +400,7 @@ def test_answer_code_that_reaches_the_stored_reference_runs_is_flagged(tmp_path,
     """The course's reference runs are stored for the whole class: an answer must not touch."""
     cell = new_code_cell(source, metadata={"nbgrader": {"grade_id": "answer", "solution": True}})
     nbformat.write(new_notebook(cells=[cell]), tmp_path / "ps1.ipynb")
-    [found] = grading.tampering(tmp_path / "ps1.ipynb")
+    [found] = screen.tampering(tmp_path / "ps1.ipynb")
     assert found.startswith("cell answer: ")
 
 
@@ -419,23 +418,25 @@ def test_scores_are_read_from_the_gradebook(course):
             gradebook.db.commit()
         return 0, ""
 
-    [result] = grading.autograde_class("ps1", root=course, grader=nbgrader_that_scores)
+    [result] = autograde_class("ps1", root=course, grader=nbgrader_that_scores)
     assert (result.score, result.max_score) == (1.5, 2.0)
-    assert cli.format_result(result).startswith("alice: graded, 1.5 of 2 points")
+    assert report.format_result(result).startswith("alice: graded, 1.5 of 2 points")
 
 
 def test_the_log_of_a_run_is_summarised_in_notes():
     """The lines GradeOutside logs when the student's code ran too long or its process died."""
+    from mnist_course.grading.preprocessors import RESTART_MESSAGE, TIMEOUT_MESSAGE
+
     output = (
         "[AutogradeApp | WARNING] Missing grade cell test_one_hot encountered, adding to notebook\n"
-        f"[AutogradeApp | ERROR] Cell normalize {grading.TIMEOUT_MESSAGE}: normalize() took "
+        f"[AutogradeApp | ERROR] Cell normalize {TIMEOUT_MESSAGE}: normalize() took "
         "longer than 15 s and was stopped\n"
-        f"[AutogradeApp | ERROR] Cell test_normalize {grading.TIMEOUT_MESSAGE}: normalize() "
+        f"[AutogradeApp | ERROR] Cell test_normalize {TIMEOUT_MESSAGE}: normalize() "
         "took longer than 15 s and was stopped\n"
         "[AutogradeApp | ERROR] Cell test_one_hot: one_hot() stopped the student's process "
-        f"(exit code 1); {grading.RESTART_MESSAGE}\n"
+        f"(exit code 1); {RESTART_MESSAGE}\n"
     )
-    result = grading.read_outcome("alice", 0, output)
+    result = read_outcome("alice", 0, output)
     assert result.status == "graded"
     assert result.notes == [
         "test cells put back: test_one_hot",
@@ -451,15 +452,17 @@ def test_the_log_of_a_run_is_summarised_in_notes():
 @pytest.mark.parametrize("shards", [1, 2, 3, 8])
 def test_the_shards_of_a_class_hold_every_student_exactly_once(shards):
     students = [f"s{i:02d}" for i in range(13)][::-1]
-    parts = [grading.shard_students(students, shard, shards) for shard in range(1, shards + 1)]
+    parts = [coursedir.shard_students(students, shard, shards) for shard in range(1, shards + 1)]
     assert sorted(student for part in parts for student in part) == sorted(students)
     assert max(map(len, parts)) - min(map(len, parts)) <= 1
 
 
 def test_a_shard_is_the_same_whatever_order_the_folders_are_listed_in():
     students = ["dan", "amy", "eve", "cat", "bob"]
-    assert grading.shard_students(students, 2, 2) == grading.shard_students(students[::-1], 2, 2)
-    assert grading.shard_students(students, 2, 2) == ["bob", "dan"]
+    assert coursedir.shard_students(students, 2, 2) == coursedir.shard_students(
+        students[::-1], 2, 2
+    )
+    assert coursedir.shard_students(students, 2, 2) == ["bob", "dan"]
 
 
 @pytest.mark.parametrize("text", ["0/8", "9/8", "3", "3/0", "a/b", "-1/2"])
@@ -479,7 +482,7 @@ def test_a_shard_grades_only_its_share_of_the_submitted_students(course):
     for student in ("carol", "alice", "dave", "bob", "erin"):
         submit(course, student)
     fake = FakeNbgrader()
-    results = grading.autograde_class("ps1", root=course, shard=(2, 2), grader=fake)
+    results = autograde_class("ps1", root=course, shard=(2, 2), grader=fake)
     assert [result.student for result in results] == ["bob", "dave"]
     assert sorted(student for _, student, _ in fake.calls) == ["bob", "dave"]
 
@@ -487,9 +490,9 @@ def test_a_shard_grades_only_its_share_of_the_submitted_students(course):
 def test_a_shard_without_students_grades_nobody_and_succeeds(course, capsys):
     submit(course, "alice")
     fake = FakeNbgrader()
-    assert grading.autograde_class("ps1", root=course, shard=(2, 3), grader=fake) == []
+    assert autograde_class("ps1", root=course, shard=(2, 3), grader=fake) == []
     assert fake.calls == []
-    assert cli.autograde("ps1", root=course, shard=(3, 3)) == 0
+    assert report.autograde_and_report("ps1", root=course, shard=(3, 3)) == 0
     assert re.fullmatch(r"shard 3/3: 0 students in [\d.]+ s", capsys.readouterr().out.strip())
 
 
@@ -510,7 +513,7 @@ def test_a_student_whose_grading_was_cut_off_is_graded_again_and_the_others_skip
     autograded_notebook(course, "bob", 0o644)  # the run was killed while it ran the notebook
     (course / "grading" / "autograded" / "carol" / "ps1").mkdir(parents=True)  # killed sooner
     fake = FakeNbgrader()
-    alice, bob, carol = grading.autograde_class("ps1", root=course, grader=fake)
+    alice, bob, carol = autograde_class("ps1", root=course, grader=fake)
     assert sorted(fake.calls) == [
         ("ps1", "alice", False),
         ("ps1", "bob", True),
@@ -526,11 +529,11 @@ def test_a_student_whose_grading_was_cut_off_is_graded_again_and_the_others_skip
 
 def test_nbgrader_config_takes_the_gradebook_from_the_environment(tmp_path, monkeypatch):
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    monkeypatch.delenv(grading.DB_URL_VARIABLE, raising=False)
+    monkeypatch.delenv(coursedir.DB_URL_VARIABLE, raising=False)
     default = grading.course_directory(tmp_path).db_url
     assert default == f"sqlite:///{tmp_path / 'grading' / 'gradebook.db'}"
     url = "postgresql://grader:secret@127.0.0.1:5432/course"
-    monkeypatch.setenv(grading.DB_URL_VARIABLE, url)
+    monkeypatch.setenv(coursedir.DB_URL_VARIABLE, url)
     assert grading.course_directory(tmp_path).db_url == url
 
 
@@ -541,7 +544,7 @@ def test_an_unreachable_gradebook_server_is_reported_without_its_password(course
     config.write_text(re.sub(r'db_url = ".*"', f"db_url = {url!r}", config.read_text()))
     submit(course, "alice")
     with pytest.raises(grading.GradingError) as error:
-        grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+        autograde_class("ps1", root=course, grader=FakeNbgrader())
     message = str(error.value)
     assert message.startswith("cannot reach the gradebook at postgresql://grader:***@127.0.0.1:1/")
     assert "secret" not in message and "MNIST_COURSE_DB_URL" in message
@@ -553,7 +556,7 @@ def test_a_gradebook_url_that_cannot_be_used_is_reported_with_the_form_to_write(
     config.write_text(re.sub(r'db_url = ".*"', f"db_url = {url!r}", config.read_text()))
     submit(course, "alice")
     with pytest.raises(grading.GradingError, match="cannot use the gradebook URL") as error:
-        grading.autograde_class("ps1", root=course, grader=FakeNbgrader())
+        autograde_class("ps1", root=course, grader=FakeNbgrader())
     assert "postgresql://USER:PASSWORD@HOST:PORT/DATABASE" in str(error.value)
     assert "secret" not in str(error.value)
 
@@ -569,6 +572,8 @@ def test_the_command_line_reports_a_missing_config_and_exits_1(tmp_path):
 
 
 def test_feedback_shows_no_hidden_test_even_in_a_traceback():
+    from mnist_course.grading.preprocessors import ClearHiddenTestsAndTracebacks
+
     source = (
         '"""Check normalize"""\n'
         "checks.check_normalize(normalize)\n"
@@ -582,9 +587,7 @@ def test_feedback_shows_no_hidden_test_even_in_a_traceback():
     hidden.outputs = [new_output("error", ename="CheckFailed", evalue="wrong", traceback=traceback)]
     plain = new_code_cell("f()", metadata={"nbgrader": dict(metadata["nbgrader"], grade_id="u")})
     plain.outputs = [new_output("error", ename="NameError", evalue="f", traceback=["a", "b"])]
-    nb, _ = grading.ClearHiddenTestsAndTracebacks().preprocess(
-        new_notebook(cells=[hidden, plain]), {}
-    )
+    nb, _ = ClearHiddenTestsAndTracebacks().preprocess(new_notebook(cells=[hidden, plain]), {})
     assert "SECRET" not in nbformat.writes(nb)
     assert nb.cells[0].source.endswith("checks.check_normalize(normalize)")
     assert nb.cells[0].outputs[0].traceback == ["CheckFailed: wrong"]
@@ -625,6 +628,8 @@ def test_a_hang_or_os_exit_costs_only_the_cell_or_the_checks_that_ran_it():
     """A hang that swallows the interrupt, or ``os._exit``, in a student's function fails the
     test cell that called it, and in a student's cell fails that cell; the next test cell
     calls the other functions in a new process, where the cells before it ran again."""
+    from mnist_course.grading.preprocessors import GradeOutside
+
     hang = "\n".join("    " + line for line in HANG.splitlines())
     cells = [
         new_code_cell("import os, time\nstate = 41", metadata=SETUP),
@@ -643,7 +648,7 @@ def test_a_hang_or_os_exit_costs_only_the_cell_or_the_checks_that_ran_it():
         check_cell("assert answer() == 43\nprint('after a cell that exited')", "test_cell_exited"),
     ]
     started = time.monotonic()
-    nb, _ = grading.GradeOutside(timeout=3).preprocess(new_notebook(cells=cells), {})
+    nb, _ = GradeOutside(timeout=3).preprocess(new_notebook(cells=cells), {})
     outputs = cell_outputs(nb)
     assert outputs[:4] == [[], [], [], []]
     assert outputs[4] == ["first\n"]
@@ -667,6 +672,8 @@ def test_unchanged_demonstration_cells_are_skipped_and_only_the_checks_see_the_r
     """A demonstration cell left as released decides no points and is not run; one the
     student changed or added runs. The checks, in the grading process, are told where the
     course's reference runs are kept; the student's process is not."""
+    from mnist_course.grading.preprocessors import GradeOutside
+
     demo = "print('the demonstration ran')"
     released = new_notebook(cells=[new_code_cell("x = 41", metadata=SETUP), new_code_cell(demo)])
     (tmp_path / "exercises" / "ps1").mkdir(parents=True)
@@ -686,14 +693,14 @@ def test_unchanged_demonstration_cells_are_skipped_and_only_the_checks_see_the_r
     resources["nbgrader"] = {"assignment": "ps1", "notebook": "ps1", "student": "s"}
     monkeypatch.setenv(variable, "")  # so that the variable the grader sets is undone after
     monkeypatch.delenv(variable)
-    nb, _ = grading.GradeOutside(config=config).preprocess(new_notebook(cells=cells), resources)
+    nb, _ = GradeOutside(config=config).preprocess(new_notebook(cells=cells), resources)
     outputs = cell_outputs(nb)
     assert outputs[1] == []
     assert outputs[2] == ["the demonstration ran\n42\n"]
     assert outputs[3] == ["None\n"]
     assert outputs[4] == [f"{tmp_path / 'grading' / 'references'}\n"]
     config.GradeOutside.skip_unchanged_demonstrations = False
-    nb, _ = grading.GradeOutside(config=config).preprocess(nb, resources)
+    nb, _ = GradeOutside(config=config).preprocess(nb, resources)
     assert cell_outputs(nb)[1] == ["the demonstration ran\n"]
 
 
@@ -1655,9 +1662,9 @@ def test_two_shards_grade_into_postgres_as_one_machine_into_sqlite_even_after_on
     courses = {}
     for name, url in (("sqlite", None), ("postgres", postgres_url)):
         if url is None:
-            monkeypatch.delenv(grading.DB_URL_VARIABLE, raising=False)
+            monkeypatch.delenv(coursedir.DB_URL_VARIABLE, raising=False)
         else:
-            monkeypatch.setenv(grading.DB_URL_VARIABLE, url)
+            monkeypatch.setenv(coursedir.DB_URL_VARIABLE, url)
         root = courses[name] = tmp_path / name
         root.mkdir()
         shutil.copy(ROOT / "nbgrader_config.py", root)
@@ -1666,7 +1673,7 @@ def test_two_shards_grade_into_postgres_as_one_machine_into_sqlite_even_after_on
         make_submissions(root, EX01, SHARDED_CLASS)
 
     # one machine, the default SQLite gradebook
-    monkeypatch.delenv(grading.DB_URL_VARIABLE)
+    monkeypatch.delenv(coursedir.DB_URL_VARIABLE)
     alone = autograde(courses["sqlite"], EX01)
     assert alone.returncode == 0, alone.stdout + alone.stderr
     expected = exported_scores(courses["sqlite"])
@@ -1676,7 +1683,7 @@ def test_two_shards_grade_into_postgres_as_one_machine_into_sqlite_even_after_on
     )
 
     # two machines at once into PostgreSQL; the first dies while it grades its second student
-    monkeypatch.setenv(grading.DB_URL_VARIABLE, postgres_url)
+    monkeypatch.setenv(coursedir.DB_URL_VARIABLE, postgres_url)
     root = courses["postgres"]
     logs = [tmp_path / name for name in ("shard1-died.txt", "shard2.txt", "shard1-again.txt")]
     first, second = start_shard(root, "1/2", logs[0]), start_shard(root, "2/2", logs[1])

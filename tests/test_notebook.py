@@ -69,26 +69,60 @@ def test_a_notebook_of_another_format_version_is_refused(tmp_path):
 def test_reading_a_notebook_does_not_import_nbformat():
     code = (
         "import sys\n"
-        "from mnist_course.notebook import read_notebook\n"
+        "from mnist_course.notebook import cells_to_run, read_notebook_json, read_notebook\n"
         f"read_notebook({str(EX01)!r})\n"
+        f"cells_to_run(read_notebook_json({str(EX01)!r}))\n"
         "print('nbformat' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
 
 
-def test_read_notebook_separates_setup_answers_tests_and_written_answers():
-    code, tests, written = notebook.read_notebook(EX01)
+def test_the_cells_to_run_are_the_code_cells_but_the_demonstrations_as_released():
+    nb = notebook.read_notebook_json(EX01)
+    cells = notebook.cells_to_run(nb, notebook.released_demonstrations(nb))
+    graded = [(cell.kind, cell.grade_id) for cell in cells if cell.kind != notebook.TEST]
     # Colab's install cell, where the notebook has it, is a setup cell before the others
-    assert [name for name, _ in code if name != "setup cell install_course"] == [
-        "setup cell setup",
-        "answer cell split_labels",
-        "answer cell normalize",
-        "answer cell one_hot",
-        "answer cell pixel_position",
-        "answer cell predicted_unnormalised_accuracy",
-        "answer cell predicted_permuted_accuracy",
+    assert [cell for cell in graded if cell != ("setup", "install_course")] == [
+        ("setup", "setup"),
+        ("answer", "split_labels"),
+        ("answer", "normalize"),
+        ("answer", "one_hot"),
+        ("answer", "pixel_position"),
+        ("answer", "predicted_unnormalised_accuracy"),
+        ("answer", "predicted_permuted_accuracy"),
     ]
+    ran = [cell.cell for cell in cells]
+    left_out = [cell for cell in notebook.cells_to_run(nb) if cell.cell not in ran]
+    assert left_out and {cell.kind for cell in left_out} == {notebook.OWN}
+
+
+def test_a_cell_without_code_is_not_run_but_a_test_cell_always_is():
+    released = new_code_cell("print(normalize(x))")
+    cells = [
+        new_code_cell("x = 1", metadata=meta(locked=True, grade_id="setup")),
+        new_code_cell("", metadata=meta(solution=True, grade_id="normalize")),
+        released,
+        new_code_cell("print(normalize(x).min())"),
+        new_code_cell("   \n"),
+        new_code_cell("", metadata=meta(grade=True, locked=True, grade_id="test_normalize")),
+        new_code_cell("y = 2"),
+    ]
+    nb = new_notebook(cells=cells)
+    digests = frozenset(notebook.demonstration_digests(new_notebook(cells=[released])))
+    run = notebook.cells_to_run(nb, digests)
+    assert [cell.cell for cell in run] == [cells[0], cells[3], cells[5], cells[6]]
+    # a cell without a grade_id is named after the last one with one, run or not
+    assert [cell.after for cell in run] == [
+        None,
+        ("answer", "normalize"),
+        ("answer", "normalize"),
+        ("test", "test_normalize"),
+    ]
+
+
+def test_read_notebook_gives_the_test_cells_and_written_answers():
+    tests, written = notebook.read_notebook(EX01)
     assert [(t.grade_id, t.points) for t in tests] == [
         ("test_split_labels", 1),
         ("test_normalize", 1),
@@ -99,7 +133,7 @@ def test_read_notebook_separates_setup_answers_tests_and_written_answers():
     ]
     assert tests[1].description == "Check that normalize scales grey levels 0..255 to [-0.5, 0.5]"
     assert written == []
-    _, _, written = notebook.read_notebook(solution_notebook("ex08_experiments"))
+    _, written = notebook.read_notebook(solution_notebook("ex08_experiments"))
     assert [w.grade_id for w in written] == ["written_answer"]
 
 
@@ -153,8 +187,11 @@ def test_cells_made_with_nbformat_are_read_like_stored_ones(tmp_path):
     cell = new_code_cell("def f(): ...", metadata=meta(solution=True))
     path = tmp_path / "nb.ipynb"
     nbformat.write(new_notebook(cells=[cell]), path)
-    code, tests, written = notebook.read_notebook(path)
-    assert code == [("answer cell x", "def f(): ...")] and tests == written == []
+    [cell] = notebook.cells_to_run(notebook.read_notebook_json(path))
+    assert (cell.kind, cell.grade_id, cell.source) == ("answer", "x", "def f(): ...")
+    [node] = notebook.cells_to_run(nbformat.read(path, as_version=4))
+    assert (node.kind, node.grade_id, node.source) == ("answer", "x", "def f(): ...")
+    assert notebook.read_notebook(path) == ([], [])
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

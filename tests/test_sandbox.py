@@ -585,12 +585,13 @@ def test_the_courses_own_train_runs_in_the_sandbox_and_the_parent_judges_the_mod
     from mnist_course import training
     from mnist_course.checks._inputs import train_subset
     from mnist_course.checks._reference import eager_loss, reference_model
-    from mnist_course.notebook import read_notebook
+    from mnist_course.notebook import ANSWER, SETUP, cells_to_run, read_notebook_json
 
-    code, _, _ = read_notebook(ROOT / "solutions" / "ex05_training" / "ex05_training.ipynb")
+    notebook = read_notebook_json(ROOT / "solutions" / "ex05_training" / "ex05_training.ipynb")
+    code = [cell.source for cell in cells_to_run(notebook) if cell.kind in (SETUP, ANSWER)]
     x_train, y_train = train_subset(2000)
     model = training.compile_model(reference_model(0), steps_per_execution=1)
-    with StudentProcess([source for _, source in code], timeout=120) as process:
+    with StudentProcess(code, timeout=120) as process:
         assert process.cell_errors == []
         runs = [
             process.call_with_arguments("train", model, x_train, y_train, epochs=2, seed=0)

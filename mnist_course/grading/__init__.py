@@ -1,72 +1,33 @@
-"""Grading with nbgrader, laid out by which process runs what.
+"""Grading with nbgrader, one module per job:
 
-- :mod:`~mnist_course.grading.preprocessors`: runs inside nbgrader's process, which loads
-  the two preprocessors that nbgrader_config.py names;
-- :mod:`~mnist_course.grading.autograde`: drives nbgrader (the worker pool that grades a
-  class, and reading each run's outcome and score);
-- :mod:`~mnist_course.grading.screen`: the submission screen, read before grading.
+- :mod:`~mnist_course.grading.coursedir`: the course's folders and its gradebook (where the
+  submissions are, which students a shard grades, what the gradebook holds);
+- :mod:`~mnist_course.grading.pool`: the worker processes that run nbgrader, one student
+  after another, and the environment they run in;
+- :mod:`~mnist_course.grading.autograde`: the ``mnist-course autograde`` command's
+  orchestration (every student of every assignment through the pool, retries, outcomes),
+  and :mod:`~mnist_course.grading.report`, what it prints;
+- :mod:`~mnist_course.grading.preprocessors`: what runs inside nbgrader's process (the two
+  preprocessors that nbgrader_config.py names), with the log lines they write;
+- :mod:`~mnist_course.grading.screen`: the submission screen, read before grading;
+- :mod:`~mnist_course.grading.deadlines`, :mod:`~mnist_course.grading.export` and
+  :mod:`~mnist_course.grading.formgrade`: due dates and the late policy, the grades for an
+  LMS, Formgrader's model answers.
 
-The report that ``mnist-course autograde`` prints is made in :mod:`mnist_course.cli`.
+This package exports what the command line uses; nbgrader_config.py names the preprocessors
+by their modules. Importing it loads neither nbgrader nor nbformat: the command starts its
+workers first.
 """
 
-from .autograde import (
-    DB_URL_VARIABLE,
-    RESTART_MESSAGE,
-    RETRIES,
-    TIMEOUT_MESSAGE,
-    TRANSIENT_ERRORS,
-    GradingError,
-    GradingPool,
-    StudentResult,
-    autograde_class,
-    autograde_course,
-    autograde_student,
-    course_directory,
-    grading_environment,
-    parse_shard,
-    read_outcome,
-    shard_students,
-    stopped_half_way,
-)
-
-_LAZY = {
-    "ClearHiddenTestsAndTracebacks": "preprocessors",
-    "GradeOutside": "preprocessors",
-    "notebook_problems": "screen",
-    "tampering": "screen",
-}
-"""Names imported when first used: the command that drives nbgrader loads neither nbgrader's
-preprocessors nor nbformat before it has started its workers."""
-
-
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-
+from .coursedir import GradingError, course_directory, parse_shard
+from .pool import grading_environment, skip_unused_imports
+from .report import autograde_and_report
 
 __all__ = [
-    "DB_URL_VARIABLE",
-    "RESTART_MESSAGE",
-    "RETRIES",
-    "TRANSIENT_ERRORS",
-    "ClearHiddenTestsAndTracebacks",
     "GradingError",
-    "GradingPool",
-    "GradeOutside",
-    "TIMEOUT_MESSAGE",
-    "StudentResult",
-    "autograde_class",
-    "autograde_course",
-    "autograde_student",
+    "autograde_and_report",
     "course_directory",
     "grading_environment",
-    "notebook_problems",
     "parse_shard",
-    "read_outcome",
-    "shard_students",
-    "stopped_half_way",
-    "tampering",
+    "skip_unused_imports",
 ]

@@ -1,6 +1,6 @@
 """What the grading workers' forkserver loads once, for every worker it forks.
 
-:class:`mnist_course.grading.autograde.GradingPool` starts its workers from a forkserver
+:class:`mnist_course.grading.pool.GradingPool` starts its workers from a forkserver
 (``multiprocessing``'s "forkserver" start method) that imports this module, and Keras where
 the assignments use it, before it forks any worker: each worker starts with nbgrader and the
 course's grading modules loaded, and the class pays for those imports once, not once per
@@ -8,13 +8,13 @@ worker. The forkserver runs nothing else: imported, TensorFlow starts no thread 
 runtime, so each worker, and each grader a worker forks, is as fresh as a new process.
 
 Only the forkserver imports this module: it keeps ``rfc3987_syntax`` out of the importing
-process (:func:`mnist_course.grading.autograde.skip_unused_imports`), and pytest does not
+process (:func:`mnist_course.grading.pool.skip_unused_imports`), and pytest does not
 collect it. The forkserver starts with the grading environment (the pool sets it while it
 starts the forkserver), which TensorFlow reads in part (its log level, oneDNN) as it is
 imported.
 """
 
-from .autograde import skip_unused_imports
+from .pool import skip_unused_imports
 
 skip_unused_imports()
 

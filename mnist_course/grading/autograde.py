@@ -1,18 +1,21 @@
-"""What drives nbgrader: autograde a class, several students at once, and read the outcome.
+"""The ``mnist-course autograde`` command: grade a class, several students at once, and report.
 
-nbgrader grades one student at a time. :func:`autograde_class` grades ``jobs`` students at
-once, in ``jobs`` worker processes (a :class:`GradingPool`) that each run nbgrader's
-autograde for one student after another, over the course's one gradebook, and reports each
-student: graded (with the score), skipped (already graded), failed (with nbgrader's reason)
-or missing notebooks. It never writes into the submitted folder.
+nbgrader grades one student at a time. :func:`autograde_course` grades ``jobs`` students at
+once, in ``jobs`` worker processes (a :class:`~mnist_course.grading.pool.GradingPool`) that
+each run nbgrader's autograde for one student after another, over the course's one gradebook,
+and reports each student: graded (with the score), skipped (already graded), failed (with
+nbgrader's reason) or missing notebooks. It never writes into the submitted folder.
+:func:`autograde_and_report` is the command: it prints a line per student as each is done,
+then the scores and a summary.
 
-A class larger than one machine is split into shards (:func:`shard_students`): each machine
-grades every N-th student into one gradebook on a database server, named by the environment
-variable :data:`DB_URL_VARIABLE` that nbgrader_config.py reads. A student whose grading was
-cut off (a machine or job that died) is graded again on the next run
-(:func:`stopped_half_way`).
+A class larger than one machine is split into shards
+(:func:`~mnist_course.grading.coursedir.shard_students`): each machine grades every N-th student
+into one gradebook on a database server. A student whose grading was cut off (a machine or
+job that died) is graded again on the next run
+(:func:`~mnist_course.grading.coursedir.stopped_half_way`).
 
-What nbgrader runs inside its own process while it grades is in
+Where the course's folders and gradebook are is read in :mod:`mnist_course.grading.coursedir`;
+what nbgrader runs inside its own process while it grades is in
 :mod:`mnist_course.grading.preprocessors`; what is looked at before, in
 :mod:`mnist_course.grading.screen`.
 """
@@ -20,36 +23,26 @@ What nbgrader runs inside its own process while it grades is in
 from __future__ import annotations
 
 import concurrent.futures
-import concurrent.futures.process
-import contextlib
 import functools
-import glob
-import importlib
-import json
-import multiprocessing
 import os
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._errors import CourseError
-from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
-
-TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
-"""Part of the log line ``GradeOutside`` writes for a cell or call that timed out."""
-
-RESTART_MESSAGE = "the student's process was started again"
-"""Part of the log line ``GradeOutside`` writes when the student's process had died."""
-
-DB_URL_VARIABLE = "MNIST_COURSE_DB_URL"
-"""The environment variable that names the gradebook (a SQLAlchemy URL) in nbgrader_config.py.
-
-Unset, the gradebook is the SQLite file grading/gradebook.db; several machines grading one
-class share one on PostgreSQL, e.g. ``postgresql://grader:secret@db.example.org/course``.
-"""
+from .coursedir import (
+    GradingError,
+    assignment_notebooks,
+    config_folder,
+    course_directory,
+    gradebook_assignments,
+    read_scores,
+    shard_students,
+    stopped_half_way,
+    submitted_students,
+)
+from .pool import GradingPool
 
 TRANSIENT_ERRORS = (
     # SQLite: another process holds the write lock
@@ -67,204 +60,6 @@ RETRIES = 2
 """How many times a run that failed with a :data:`TRANSIENT_ERRORS` message is repeated."""
 
 
-class GradingError(CourseError):
-    """The course or the assignment cannot be graded as asked; the message says why."""
-
-
-# ---------------------------------------------------------------------------------------------
-# The course's folders
-
-
-def config_folder(root="."):
-    """Return ``root`` resolved, or raise :class:`GradingError` unless it holds
-    ``nbgrader_config.py``."""
-    root = Path(root).resolve()
-    if not (root / "nbgrader_config.py").is_file():
-        raise GradingError(
-            f"{root} has no nbgrader_config.py; expected the course's root folder "
-            "(the one with solutions/ and exercises/): cd there or pass --root"
-        )
-    return root
-
-
-def course_directory(root="."):
-    """Read ``nbgrader_config.py`` in ``root`` and return nbgrader's ``CourseDirectory``.
-
-    Parameters
-    ----------
-    root : path-like
-        The course's root folder, the one with ``nbgrader_config.py``.
-
-    Returns
-    -------
-    nbgrader.coursedir.CourseDirectory
-    """
-    root = config_folder(root)
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    coursedir = CourseDirectory(config=config)
-    if "root" not in config.CourseDirectory:
-        coursedir.root = str(root)
-    return coursedir
-
-
-def submitted_students(coursedir, assignment):
-    """Return the ids of the students with a submitted folder for ``assignment``, sorted."""
-    pattern = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
-    position = Path(pattern).parts.index("*")
-    return sorted(Path(path).parts[position] for path in glob.glob(pattern) if Path(path).is_dir())
-
-
-# ---------------------------------------------------------------------------------------------
-# A class split across machines
-
-
-def parse_shard(text):
-    """Read a shard written ``K/N`` (the K-th of N, counted from 1); return ``(K, N)``.
-
-    Examples
-    --------
-    >>> parse_shard("3/8")
-    (3, 8)
-    """
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
-    shard, shards = (int(match[1]), int(match[2])) if match else (0, 0)
-    if not 1 <= shard <= shards:
-        raise ValueError(
-            f"shard {text!r}: expected K/N with 1 <= K <= N, e.g. 3/8 (Slurm: "
-            "$SLURM_ARRAY_TASK_ID/8 with --array=1-8; a Kubernetes indexed Job counts from 0: "
-            "$((JOB_COMPLETION_INDEX + 1))/8)"
-        )
-    return shard, shards
-
-
-def shard_students(students, shard, shards):
-    """Return the students that shard ``shard`` of ``shards`` grades, sorted.
-
-    The ids are sorted and shard K takes every N-th one from the K-th on, so every machine
-    computes the same split from the same submitted folders, and each student falls in
-    exactly one shard.
-
-    Examples
-    --------
-    >>> [shard_students(["eve", "bob", "dan", "amy", "cat"], k, 2) for k in (1, 2)]
-    [['amy', 'cat', 'eve'], ['bob', 'dan']]
-    """
-    return [student for i, student in enumerate(sorted(students)) if i % shards == shard - 1]
-
-
-def stopped_half_way(coursedir, assignment, student):
-    """Whether an earlier run was cut off while it graded this student.
-
-    nbgrader writes a student's autograded notebooks before it runs them, and makes them
-    read-only (mode 444, its default) as its last step; a grading run that was killed (a
-    machine or a job that died) leaves them writable, or leaves the folder without them.
-    nbgrader itself would skip such a folder ("Skipping existing assignment").
-    """
-    autograded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-    if not autograded.is_dir():
-        return False
-    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-    for notebook in submitted.glob("*.ipynb"):
-        graded = autograded / notebook.name
-        if not graded.is_file() or graded.stat().st_mode & 0o222:
-            return True
-    return False
-
-
-def shown_url(db_url):
-    """The gradebook's URL as messages show it: without its password.
-
-    Examples
-    --------
-    >>> shown_url("postgresql://grader:secret@127.0.0.1:5432/course")
-    'postgresql://grader:***@127.0.0.1:5432/course'
-    """
-    import sqlalchemy
-
-    try:
-        return sqlalchemy.engine.make_url(db_url).render_as_string(hide_password=True)
-    except sqlalchemy.exc.ArgumentError:  # not a URL: where its password is cannot be told
-        return f"{db_url.partition(':')[0]}:***"
-
-
-def _check_gradebook(db_url, assignment):
-    """Raise :class:`GradingError` unless ``db_url`` holds an nbgrader gradebook.
-
-    Opening nbgrader's ``Gradebook`` on an empty database creates its tables: two machines
-    doing that at once collide, so the gradebook must be made first, by registering the
-    assignments once.
-    """
-    import sqlalchemy
-
-    register = f"run `nbgrader generate_assignment {assignment} --force` first"
-    database = db_url.removeprefix("sqlite:///")
-    if database != db_url:
-        if not Path(database).is_file():
-            raise GradingError(f"there is no gradebook at {database}; {register}")
-        return
-    try:
-        engine = sqlalchemy.create_engine(db_url)
-    except (ImportError, sqlalchemy.exc.ArgumentError) as error:
-        # an ArgumentError's message repeats the URL, password included
-        reason = error if isinstance(error, ImportError) else "not a URL SQLAlchemy reads"
-        raise GradingError(
-            f"cannot use the gradebook URL {shown_url(db_url)} ({reason}); for PostgreSQL, "
-            "install the driver with `pip install -e '.[postgres]'` and write the URL as "
-            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
-        ) from None
-    try:
-        with engine.connect() as connection:
-            tables = sqlalchemy.inspect(connection).get_table_names()
-    except sqlalchemy.exc.OperationalError as error:
-        reason = str(error.orig or error).strip().splitlines()[0]
-        raise GradingError(
-            f"cannot reach the gradebook at {shown_url(db_url)}: {reason}; check the server "
-            f"and the URL in {DB_URL_VARIABLE}"
-        ) from None
-    finally:
-        engine.dispose()
-    if "assignment" not in tables:
-        raise GradingError(
-            f"the database {shown_url(db_url)} holds no gradebook yet; register the "
-            f"assignments once, from one machine, before grading: {register} with "
-            f"{DB_URL_VARIABLE} set"
-        )
-
-
-def gradebook_assignments(coursedir):
-    """Return the names of the assignments in the gradebook, sorted."""
-    from nbgrader.api import Gradebook
-
-    _check_gradebook(coursedir.db_url, "<assignment>")
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
-        return sorted(assignment.name for assignment in gradebook.assignments)
-
-
-def assignment_notebooks(coursedir, assignment):
-    """Return the names (without .ipynb) of the notebooks that the gradebook has for it."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    _check_gradebook(coursedir.db_url, assignment)
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
-        try:
-            found = gradebook.find_assignment(assignment)
-        except MissingEntry:
-            known = sorted(a.name for a in gradebook.assignments)
-            raise GradingError(
-                f"assignment {assignment!r} is not in the gradebook (it has {known}); "
-                f"run `nbgrader generate_assignment {assignment} --force` first (--force "
-                "because exercises/ already holds it; the notebooks come out the same)"
-            ) from None
-        return sorted(notebook.name for notebook in found.notebooks)
-
-
-# ---------------------------------------------------------------------------------------------
-# Autograding a class
-
-
 @dataclass
 class StudentResult:
     """How autograding one student went."""
@@ -280,267 +75,6 @@ class StudentResult:
     assignment: str | None = None
 
 
-SKIPPED_IMPORTS = ("rfc3987_syntax",)
-"""Modules that grading's own processes never load: ``jsonschema`` (which nbformat and
-nbgrader import) loads ``rfc3987_syntax`` for its "iri" format checkers, and that builds
-about 35 Earley parsers as it is imported (1.2 s, python-jsonschema/jsonschema#1428). No
-schema read while grading uses those formats; jsonschema leaves out a checker whose module
-cannot be imported."""
-
-
-def skip_unused_imports():
-    """Keep :data:`SKIPPED_IMPORTS` out of this process (the ``mnist-course autograde``
-    command and its workers, not a process that imports the package).
-
-    Examples
-    --------
-    >>> import subprocess
-    >>> code = ("from mnist_course.grading.autograde import skip_unused_imports; "
-    ...     "skip_unused_imports(); import jsonschema, sys; print(sys.modules['rfc3987_syntax'])")
-    >>> subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()
-    ['None']
-    """
-    for name in SKIPPED_IMPORTS:
-        sys.modules.setdefault(name, None)
-
-
-def grading_environment(base=None):
-    """Return the environment for nbgrader: this Python's tools first, the course importable.
-
-    nbgrader runs ``alembic`` from PATH, and nbgrader's process, which runs the test cells,
-    must import this package, keep TensorFlow off stderr and use
-    :data:`mnist_course._quiet.ONE_THREAD`. (The student's process that grading starts gets
-    an environment of its own: :func:`mnist_course.sandbox.student_process.child_environment`.)
-
-    Examples
-    --------
-    >>> env = grading_environment({"PATH": "/usr/bin"})
-    >>> env["PATH"].endswith(os.pathsep + "/usr/bin"), env["TF_CPP_MIN_LOG_LEVEL"]
-    (True, '3')
-    """
-    env = dict(os.environ if base is None else base)
-    tools = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join(filter(None, [tools, env.get("PATH")]))
-    package_parent = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-    for name, value in {**QUIET_ENVIRONMENT, **ONE_THREAD}.items():
-        env.setdefault(name, value)
-    return env
-
-
-class GradingPool:
-    """``jobs`` worker processes, each one nbgrader that autogrades student after student.
-
-    The workers are forked from one forkserver that imported nbgrader, the course's grading
-    modules and, with ``keras``, Keras (:mod:`mnist_course.grading._forkserver`), so a run
-    pays for those imports (about 2 and 3 s of CPU) once, not once per worker. Each worker
-    loads the course's configuration, then grades each student it is given in a fork of
-    itself (:class:`_ForkedGrader`) through nbgrader's Python API
-    (``NbGraderAPI.autograde``, what ``nbgrader autograde --student`` runs), each notebook
-    with a student's process of its own (the course's ``GradeOutside``). A process per
-    student would pay for the imports every time. A fork starts as the worker was before any
-    grading, so a student's grade does not depend on whom, or which exercise, the worker
-    graded before (the checks' reference runs do depend on what their process ran).
-
-    Call it as ``pool(assignment, student, force=..., then=...)`` -> ``(returncode, log)``;
-    ``then`` is the assignment the worker will likely grade next (None: probably nothing),
-    for which it forks ahead (see :func:`_grade_in_worker`). The workers start at once.
-    """
-
-    def __init__(self, root, *, jobs, timeout=None, keras=True):
-        self._args = (str(Path(root).resolve()), timeout, grading_environment())
-        self._jobs = jobs
-        self._context = multiprocessing.get_context("forkserver")
-        preload = [f"{__package__}._forkserver", *(["keras"] if keras else [])]
-        self._context.set_forkserver_preload(preload)
-        self._lock = threading.Lock()
-        self._pool = self._new_pool()
-
-    def _new_pool(self):
-        pool = concurrent.futures.ProcessPoolExecutor(
-            self._jobs,
-            mp_context=self._context,
-            initializer=_start_worker,
-            initargs=self._args,
-        )
-        # each submission starts a worker while none is idle; the first of this process also
-        # starts the forkserver, which takes this process's environment, so it is the
-        # grading environment for as long as that takes
-        with _environment(self._args[2]):
-            for _ in range(self._jobs):
-                pool.submit(int)
-        return pool
-
-    def __call__(self, assignment, student, *, force, then=None):
-        with self._lock:
-            pool = self._pool
-        try:
-            return pool.submit(_grade_in_worker, assignment, student, force, then).result()
-        except concurrent.futures.process.BrokenProcessPool as error:
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = self._new_pool()
-            return 1, f"[ERROR] the grading process ended ({error}); grade this student again"
-
-    def close(self):
-        self._pool.shutdown(cancel_futures=True)
-
-
-@contextlib.contextmanager
-def _environment(env):
-    """This process's environment is ``env`` while the block runs, and as it was after."""
-    kept = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(kept)
-
-
-_API = None
-"""The worker's nbgrader (``NbGraderAPI``), with the course's configuration."""
-
-_AHEAD = None
-"""The worker's grader forked ahead, waiting for the next student (a :class:`_ForkedGrader`)."""
-
-_OPEN_FDS = set()
-"""The worker's ends of the pipes to its forks, closed in each new fork."""
-
-_IMPORTING = None
-"""The worker's thread importing what its next forks need; it forks only once it has ended."""
-
-
-def _start_worker(root, timeout, env):
-    """Set up a grading worker: environment, folder, nbgrader with the course's config and
-    the course's grading modules, for its forks to start with."""
-    global _API
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config.loader import PyFileConfigLoader
-
-    # the test cells run in this process's forks; the environment is the command's, whatever
-    # the forkserver (started by an earlier pool of this process) was started with
-    os.environ.clear()
-    os.environ.update(env)
-    os.chdir(root)
-    quiet = os.open(os.devnull, os.O_WRONLY)  # nbgrader's log is captured per student
-    os.dup2(quiet, 1)
-    os.dup2(quiet, 2)
-    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
-    if timeout is not None:
-        config.Execute.timeout = int(timeout)
-    _API = NbGraderAPI(config=config)
-    from ..sandbox import notebook_run  # noqa: F401
-    from . import preprocessors  # noqa: F401
-
-
-def _grade_in_worker(assignment, student, force, then=None):
-    """Grade one student in the grader forked ahead (or a new fork) and, while it grades,
-    fork the next one for ``then``, which starts its student's process at once.
-
-    Keras usually comes imported from the forkserver. Where it does not (a pool whose first
-    assignments did not use it started the forkserver), it is imported in the worker once an
-    assignment to fork for uses it, in a thread started right after that fork (which imports
-    it itself, while it waits), for the forks after it; the worker forks only once that
-    thread has ended. Imported, not run
-    (TensorFlow starts no thread and no runtime until it first computes), so each fork still
-    starts as a fresh process that imported it would, without paying for it.
-    """
-    global _AHEAD, _IMPORTING
-    from ..checks import uses_keras
-
-    grader, _AHEAD = _AHEAD or _ForkedGrader(), None
-    grader.send(assignment, student, force)
-    if then is not None:
-        preload = ("keras",) if uses_keras(then) else ()
-        _AHEAD = _ForkedGrader(ahead=preload)
-        _IMPORTING = threading.Thread(target=_import_all, args=(preload,))
-        _IMPORTING.start()
-    return grader.result()
-
-
-def _import_all(names):
-    for name in names:
-        importlib.import_module(name)
-
-
-class _ForkedGrader:
-    """A fork of a grading worker that autogrades one student's assignment, then ends.
-
-    Parameters
-    ----------
-    ahead : tuple of str, optional
-        Start the student's process right away, importing these modules
-        (:meth:`GradeOutside.start_student_process_ahead`), while it waits for its task;
-        None starts it when the notebook is graded.
-    """
-
-    def __init__(self, ahead=None):
-        if _IMPORTING is not None:
-            _IMPORTING.join()  # no fork while a thread imports
-        task_read, self._task = os.pipe()
-        self._result, result_write = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the fork: it never returns
-            for fd in [self._task, self._result, *_OPEN_FDS]:
-                os.close(fd)
-            _OPEN_FDS.clear()
-            _serve_one(task_read, result_write, ahead)
-        os.close(task_read)
-        os.close(result_write)
-        _OPEN_FDS.update((self._task, self._result))
-
-    def send(self, assignment, student, force):
-        """Give the fork its student; it starts grading."""
-        _OPEN_FDS.discard(self._task)
-        with os.fdopen(self._task, "w") as task:
-            json.dump([assignment, student, force], task)
-
-    def result(self):
-        """Wait for the fork to end; return ``(returncode, log)`` of its autograde run."""
-        _OPEN_FDS.discard(self._result)
-        with os.fdopen(self._result) as result:
-            text = result.read()
-        _, status = os.waitpid(self.pid, 0)
-        try:
-            returncode, log = json.loads(text)
-        except ValueError:
-            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
-            return 1, f"[ERROR] the grading process ended ({how}); grade this student again"
-        return returncode, log
-
-
-def _serve_one(task_fd, result_fd, ahead):
-    """In a fork: start the student's process ahead, wait for the task, grade, answer, end."""
-    import traceback
-
-    from ..sandbox.student_process import close_all
-    from .preprocessors import GradeOutside
-
-    try:
-        if ahead is not None:
-            with contextlib.suppress(Exception):  # else the notebook starts its own, and says why
-                GradeOutside(config=_API.config).start_student_process_ahead(ahead)
-            for name in ahead:  # what the checks will need, if the worker had not imported it
-                importlib.import_module(name)
-        with os.fdopen(task_fd) as task:
-            text = task.read()
-        if text:  # empty: the worker ended before giving a task
-            assignment, student, force = json.loads(text)
-            try:
-                result = _API.autograde(assignment, student, force=force, create=True)
-                log = result.get("log", "") + result.get("error", "")
-                answer = (0 if result["success"] else 1), log
-            except Exception:
-                answer = 1, f"[ERROR] grading failed:\n{traceback.format_exc()}"
-            with os.fdopen(result_fd, "w") as out:
-                json.dump(answer, out)
-    finally:
-        close_all()
-        os._exit(0)
-
-
 def read_outcome(student, returncode, output):
     """Turn an nbgrader autograde run's exit status and log into a :class:`StudentResult`.
 
@@ -554,6 +88,10 @@ def read_outcome(student, returncode, output):
     ...     "(bubblewrap not found)").notes
     ["the student's code ran with rlimits only (bubblewrap not found), not in a sandbox"]
     """
+    # the lines GradeOutside logs; imported once the workers have started, as nbgrader's
+    # preprocessors load with it
+    from .preprocessors import RESTART_MESSAGE, TIMEOUT_MESSAGE
+
     if returncode == 0:
         status = "skipped" if "Skipping existing assignment" in output else "graded"
         result = StudentResult(student, status)
@@ -621,21 +159,6 @@ def autograde_student(assignment, student, *, coursedir, expected, grader, force
     result.log = log_dir / f"{student}.log"
     result.log.write_text(f"autograde {assignment} --student {student}\n{output}")
     return result
-
-
-def read_scores(coursedir, assignment, results):
-    """Fill in the score and maximum score of each graded or skipped student from the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
-        for result in results:
-            if result.status not in ("graded", "skipped"):
-                continue
-            try:
-                submission = gradebook.find_submission(assignment, result.student)
-            except MissingEntry:
-                continue
-            result.score, result.max_score = submission.score, submission.max_score
 
 
 def autograde_class(

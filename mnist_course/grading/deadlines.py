@@ -18,7 +18,7 @@ from pathlib import Path
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Float
 
-from .autograde import GradingError
+from .coursedir import GradingError
 
 DUE_DATES_FILE = "due_dates.toml"
 """The due dates' file, in the course's root folder."""

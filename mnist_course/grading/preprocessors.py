@@ -2,7 +2,7 @@
 
 nbgrader_config.py names them, and nbgrader loads and runs them while it grades a notebook
 or writes its feedback (in ``nbgrader autograde``, or in a worker of
-:class:`mnist_course.grading.autograde.GradingPool`):
+:class:`mnist_course.grading.pool.GradingPool`):
 
 - :class:`GradeOutside`, in place of nbgrader's ``Execute``: the student's cells run in a
   contained child process, the test cells here, so the points are decided by code that runs
@@ -19,7 +19,7 @@ import importlib
 import os
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -29,9 +29,15 @@ from traitlets import Bool, Float, Unicode
 
 from .._quiet import ONE_THREAD
 from ..checks._reference import CACHE_VARIABLE
-from ..notebook import TEST, cell_kind, demonstration_digests, is_unchanged_demonstration
+from ..notebook import TEST, cells_to_run, demonstration_digests
 from ..sandbox.student_process import GiB
-from .autograde import RESTART_MESSAGE, TIMEOUT_MESSAGE
+
+TIMEOUT_MESSAGE = "ran past the time limit and was stopped"
+"""Part of the log line :class:`GradeOutside` writes for a cell or call that timed out; the
+class's report counts them (:func:`mnist_course.grading.autograde.read_outcome`)."""
+
+RESTART_MESSAGE = "the student's process was started again"
+"""Part of the log line :class:`GradeOutside` writes when the student's process had died."""
 
 
 def released_notebook(coursedir, resources):
@@ -144,19 +150,15 @@ class GradeOutside(Execute):
         preload = ("keras",) if self._checks_use_keras(resources) else ()
         with self.notebook_run(preload) as run:
             self.log.info("The student's code runs contained by %s", run.containment)
-            run_cells = []
-            for cell in nb.cells:
-                if cell.cell_type != "code":
-                    continue
-                kind = cell_kind(cell)
-                if is_unchanged_demonstration(cell, skipped):
+            for cell in nb.cells:  # a cell that does not run shows no outputs
+                if cell.cell_type == "code":
                     cell.outputs = []
-                elif kind == TEST:
-                    source = self._test_source(cell, tests)
-                    if source is not None:
-                        run_cells.append(_Cell(cell, kind, source))
-                elif cell.source.strip():
-                    run_cells.append(_Cell(cell, kind, cell.source))
+            run_cells = []
+            for item in cells_to_run(nb, skipped):
+                if item.kind == TEST:
+                    item = replace(item, source=self._test_source(item.cell, tests))
+                if item.source is not None:
+                    run_cells.append(item)
             for item, result in run.run(run_cells):
                 self._record(item, result)
         if keras_import is not None:
@@ -243,15 +245,6 @@ def _environment(variables):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-@dataclass
-class _Cell:
-    """A code cell of the notebook being graded, with the source that runs for it."""
-
-    cell: object
-    kind: str
-    source: str
 
 
 def _error(name, message):

@@ -282,9 +282,9 @@ class NotebookRun:
         from :mod:`mnist_course.notebook`): the student's cells up to a test cell run in the
         student's process, in one batch, then the test cell here; after the last test cell,
         the remaining cells of the student's run too. Every cell's result is yielded, the
-        student's cells when their batch has run. Which cells to leave out (an unchanged
-        demonstration, an empty cell) is the caller's choice, as is where a test cell's
-        source comes from (the gradebook, in grading).
+        student's cells when their batch has run. Which cells run is
+        :func:`mnist_course.notebook.cells_to_run`'s to say, and where a test cell's source
+        comes from, the caller's (the gradebook, in grading).
         """
         pending = []
         for cell in cells:

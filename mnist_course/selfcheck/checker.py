@@ -32,10 +32,7 @@ from mnist_course.checks import CheckFailed
 from mnist_course.notebook import (
     OWN,
     TEST,
-    cell_kind,
-    cell_source,
-    is_unchanged_demonstration,
-    nbgrader_metadata,
+    cells_to_run,
     read_notebook_json,
     released_demonstrations,
 )
@@ -210,8 +207,8 @@ def _student_raised(error, cells, failed):
 
 
 def code_cells(path):
-    """A notebook's code cells in order, as :class:`Cell`, without the demonstrations that
-    are as released.
+    """The code cells that grading runs (:func:`mnist_course.notebook.cells_to_run`), in
+    order, as :class:`Cell`.
 
     Examples
     --------
@@ -220,24 +217,24 @@ def code_cells(path):
     ['setup cell install_course', 'setup cell setup', 'answer cell split_labels',
      'test_split_labels']
     """
-    previous, cells = ("the first code cell", "the first code cell"), []
     notebook = read_notebook_json(path)
-    demonstrations = released_demonstrations(notebook)
-    for cell in notebook["cells"]:
-        if cell["cell_type"] != "code" or is_unchanged_demonstration(cell, demonstrations):
+    cells = []
+    for cell in cells_to_run(notebook, released_demonstrations(notebook)):
+        if cell.kind == TEST:
+            cells.append(Cell(TEST, cell.grade_id, cell.source))
             continue
-        kind, source = cell_kind(cell), cell_source(cell)
-        grade_id = nbgrader_metadata(cell).get("grade_id", "")
-        if kind == TEST:
-            cells.append(Cell(kind, grade_id, source))
-            previous = (f"test cell {grade_id}", f"test cell '{grade_id}'")
-        elif kind == OWN or not grade_id:
-            name, label = (f"the code cell after {text}" for text in previous)
-            cells.append(Cell(kind, name, source, label))
+        if cell.kind != OWN and cell.grade_id:
+            name, label = _names(cell.kind, cell.grade_id)
         else:
-            previous = (f"{kind} cell {grade_id}", f"{kind} cell '{grade_id}'")
-            cells.append(Cell(kind, previous[0], source, previous[1]))
+            before = _names(*cell.after) if cell.after else ("the first code cell",) * 2
+            name, label = (f"the code cell after {text}" for text in before)
+        cells.append(Cell(cell.kind, name, cell.source, label))
     return cells
+
+
+def _names(kind, grade_id):
+    """A cell's name and label: ``("answer cell f", "answer cell 'f'")``."""
+    return f"{kind} cell {grade_id}", f"{kind} cell '{grade_id}'"
 
 
 def check_cells(path, *, timeout, grade_ids=None, sandbox="auto"):
@@ -265,11 +262,7 @@ def check_cells(path, *, timeout, grade_ids=None, sandbox="auto"):
     if not chosen:
         return
     last = max(i for i, cell in enumerate(cells) if cell.kind == TEST and cell.name in chosen)
-    wanted = [
-        cell
-        for cell in cells[: last + 1]
-        if (cell.name in chosen if cell.kind == TEST else cell.source.strip())
-    ]  # as grading does: an empty cell is not sent
+    wanted = [cell for cell in cells[: last + 1] if cell.kind != TEST or cell.name in chosen]
     ran, failed = [], []
     with NotebookRun(timeout=timeout, sandbox=sandbox) as run:
         for cell, result in run.run(wanted):

@@ -75,7 +75,7 @@ def check_notebook(path, *, timeout=DEFAULT_TIMEOUT, grade_ids=None):
     'not_implemented'
     """
     path = Path(path).resolve()
-    _, tests, written = read_notebook(path)
+    tests, written = read_notebook(path)
     wanted = [t.grade_id for t in tests if grade_ids is None or t.grade_id in grade_ids]
     results = {}
     for answer in written:

@@ -89,7 +89,7 @@ class NotebookFile(pytest.File):
     """An exercise notebook: one item per test cell and per written answer."""
 
     def collect(self):
-        _, tests, written = read_notebook(self.path)
+        tests, written = read_notebook(self.path)
         for test in tests:
             yield CheckItem.from_parent(self, name=test.grade_id, description=test.description)
         for answer in written:
