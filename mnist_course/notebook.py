@@ -412,7 +412,7 @@ def cells_to_run(notebook, demonstrations=frozenset()):
     --------
     >>> notebook = read_notebook_json("solutions/ex01_data/ex01_data.ipynb")
     >>> cells = cells_to_run(notebook, released_demonstrations(notebook))
-    >>> [(cell.kind, cell.grade_id) for cell in cells[1:4]]
+    >>> [(cell.kind, cell.grade_id) for cell in cells[2:5]]
     [('answer', 'split_labels'), ('test', 'test_split_labels'), ('answer', 'normalize')]
     """
     cells, after = [], None
