@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import warnings
@@ -9,6 +10,7 @@ import warnings
 import numpy as np
 
 from .._quiet import silence_tensorflow
+from ..sandbox.watch import watch
 from ._state import CheckFailed
 
 KERAS_MISTAKES = [
@@ -129,7 +131,8 @@ def blame(function, check, what):
     """Fail a check, in one line, because an earlier function of the student's misbehaved.
 
     ``function`` is the student's function at fault, ``check`` the grade id of its own check
-    (which says what to fix), ``what`` what it did.
+    (which says what to fix), ``what`` what it did; several functions, and their checks, as
+    lists.
 
     Examples
     --------
@@ -137,11 +140,176 @@ def blame(function, check, what):
     Traceback (most recent call last):
     ...
     mnist_course._errors.CheckFailed: fails because of your compile_model(): ...
+    >>> blame(["f", "g"], ["test_f", "test_g"], "did it")
+    Traceback (most recent call last):
+    ...
+    mnist_course._errors.CheckFailed: fails because of your f() and g(): they did it. Fix f ...
     """
+    if isinstance(function, str):
+        raise CheckFailed(
+            f"fails because of your {function}(): it {what}. Fix {function} first: its own "
+            f"check, {check}, says what is wrong; this check then runs again as it should."
+        )
+    names = " and ".join(function)
     raise CheckFailed(
-        f"fails because of your {function}(): it {what}. Fix {function} first: its own check, "
-        f"{check}, says what is wrong; this check then runs again as it should."
+        f"fails because of your {' and '.join(f'{name}()' for name in function)}: they {what}. "
+        f"Fix {names} first: their own checks, {' and '.join(check)}, say what is wrong; this "
+        "check then runs again as it should."
     )
+
+
+def students_function(function, name):
+    """The student's function ``name``, from the notebook that ``function`` comes from, or None.
+
+    Examples
+    --------
+    >>> from mnist_course.checks._reference import softmax_regression
+    >>> students_function(softmax_regression, "softmax").__name__
+    'softmax'
+    >>> students_function(softmax_regression, "no_such_function") is None
+    True
+    """
+    if hasattr(function, "other"):  # the student's, in the student's process
+        return function.other(name)
+    found = getattr(function, "__globals__", {}).get(name)
+    return found if callable(found) and not isinstance(found, type) else None
+
+
+@watch
+@contextlib.contextmanager
+def course_functions(function, replacements):
+    """While the block runs, some of the student's functions are the course's own.
+
+    ``replacements`` lists ``(name, "module:attribute")`` pairs: in ``function``'s globals,
+    ``name`` becomes the course's function (one of ``mnist_course``'s), and is put back
+    afterwards. A ``function`` of the student's that runs in another process
+    (``mnist_course.sandbox``) has them replaced there, call by call. What passes with them
+    only explains a failure (:func:`blaming_helpers`); it never passes a check.
+
+    Examples
+    --------
+    >>> from mnist_course.checks._reference import softmax_regression_loss
+    >>> import numpy as np
+    >>> W, b, x, y = np.zeros((2, 3)), np.zeros(3), np.ones((4, 2)), np.eye(3)[[0, 1, 2, 0]]
+    >>> with course_functions(softmax_regression_loss, [("softmax", "builtins:print")]):
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    LookupError: 'builtins:print' is not one of the course's functions
+    """
+    if hasattr(function, "watching"):
+        with function.watching(course_functions, [list(pair) for pair in replacements]):
+            yield
+        return
+    found = {name: _course_function(where) for name, where in replacements}
+    namespace = getattr(function, "__globals__", {})
+    saved = {name: namespace[name] for name in found if name in namespace}
+    try:
+        namespace.update(found)
+        yield
+    finally:
+        for name in found:
+            if name in saved:
+                namespace[name] = saved[name]
+            else:
+                namespace.pop(name, None)
+
+
+def _course_function(where):
+    module_name, _, attribute = str(where).partition(":")
+    if not module_name.startswith("mnist_course.") or not attribute.isidentifier():
+        raise LookupError(f"{where!r} is not one of the course's functions")
+    import importlib
+
+    found = getattr(importlib.import_module(module_name), attribute, None)
+    if not callable(found):
+        raise LookupError(f"{where!r} is not one of the course's functions")
+    return found
+
+
+def blaming_helpers(helpers):
+    """Decorate a check of a function that may call the student's other functions, its
+    helpers: when the check fails, and passes once the helpers that fail their own checks are
+    replaced by the course's (:func:`course_functions`), those are named instead, in one line
+    (:func:`blame`); otherwise the check's own failure stands.
+
+    ``helpers`` is a function returning ``{name: (grade id of its own check, its check,
+    "module:attribute" of the course's function)}`` (a function: the checks it names may be
+    defined later in the module).
+    """
+
+    def decorate(check):
+        @functools.wraps(check)
+        def checked(function, *args, **kwargs):
+            try:
+                return check(function, *args, **kwargs)
+            except CheckFailed as error:
+                failure = error
+            caller = getattr(function, "__name__", "")
+            wrong = [
+                (name, grade_id, where)
+                for name, (grade_id, own, where) in helpers().items()
+                if name != caller and _fails_own_check(students_function(function, name), own)
+            ]
+
+            def passes(replaced):
+                try:
+                    with course_functions(function, [(name, where) for name, _, where in replaced]):
+                        check(function, *args, **kwargs)
+                except Exception:  # its own mistake, or one the helpers' hid
+                    return False
+                return True
+
+            at_fault = _needed(wrong, passes)
+            if len(at_fault) == 1:
+                ((name, grade_id, _),) = at_fault
+                blame(
+                    name,
+                    grade_id,
+                    "fails its own check, and this check passes with the course's "
+                    f"{name}() in its place",
+                )
+            if at_fault:
+                blame(
+                    [name for name, _, _ in at_fault],
+                    [grade_id for _, grade_id, _ in at_fault],
+                    "fail their own checks, and this check passes with the course's own in "
+                    "their place",
+                )
+            raise failure
+
+        return checked
+
+    return decorate
+
+
+def _needed(wrong, passes):
+    """The fewest of the ``wrong`` helpers whose replacement makes the check pass: one alone
+    if one does (another may be wrong where this check does not look), else all of them less
+    those it passes without; empty if replacing them all does not make it pass."""
+    for helper in wrong:
+        if passes([helper]):
+            return [helper]
+    if len(wrong) < 2 or not passes(wrong):
+        return []
+    needed = list(wrong)
+    for helper in wrong:
+        rest = [other for other in needed if other is not helper]
+        if passes(rest):
+            needed = rest
+    return needed
+
+
+def _fails_own_check(function, own):
+    if function is None:
+        return False
+    try:
+        own(function)
+    except CheckFailed:
+        return True
+    except Exception:  # not written yet, or an error its own check reports
+        return False
+    return False
 
 
 def quiet(check):

@@ -248,6 +248,17 @@ def softmax(logits):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def cross_entropy(probabilities, y):
+    """The mean over the examples of -log of the probability of the true class.
+
+    Examples
+    --------
+    >>> round(cross_entropy(np.array([[0.5, 0.5], [0.1, 0.9]]), np.eye(2)), 4)  # -log .5, -log .9
+    0.3993
+    """
+    return float(-np.mean(np.log(np.sum(probabilities * y, axis=1))))
+
+
 def softmax_regression_loss(W, b, x, y):
     """Mean cross-entropy of softmax regression ``softmax(x @ W + b)`` on one-hot ``y``.
 
@@ -257,8 +268,7 @@ def softmax_regression_loss(W, b, x, y):
     ...     np.eye(4)[:3]), 4)
     1.3863
     """
-    p = softmax(x @ W + b)
-    return float(-np.mean(np.log(np.sum(p * y, axis=1))))
+    return cross_entropy(softmax(x @ W + b), y)
 
 
 def softmax_regression_gradients(W, b, x, y):

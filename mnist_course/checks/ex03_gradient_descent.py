@@ -14,7 +14,16 @@ import re
 import numpy as np
 
 from ._inputs import prepared, toy_task
-from ._messages import STUDENT_FUNCTION, as_array, blame, describe, fail, quiet, raised_in
+from ._messages import (
+    STUDENT_FUNCTION,
+    as_array,
+    blame,
+    blaming_helpers,
+    describe,
+    fail,
+    quiet,
+    raised_in,
+)
 from ._reference import TEST_SIZE, TRAIN_SIZE, softmax_regression_loss
 from ._reference import softmax as _softmax
 from ._state import CheckFailed
@@ -91,6 +100,21 @@ EARLIER = {
     "gradients": "test_gradients",
 }
 """The exercise's functions that later ones call, and the grade id of each one's own check."""
+
+
+def _helpers():
+    """The functions of :data:`EARLIER`: their own checks and the course's own version."""
+    own = {"softmax": check_softmax, "cross_entropy": check_cross_entropy}
+    own["gradients"] = check_gradients
+    course = {
+        "softmax": "softmax",
+        "cross_entropy": "cross_entropy",
+        "gradients": "softmax_regression_gradients",
+    }
+    return {
+        name: (EARLIER[name], own[name], f"mnist_course.checks._reference:{course[name]}")
+        for name in EARLIER
+    }
 
 
 def _call(function, call, *args, **kwargs):
@@ -311,6 +335,7 @@ def check_cross_entropy(cross_entropy, *, seed=0, shape=(6, 4)):
 # Part C: the gradient
 
 
+@blaming_helpers(_helpers)
 @quiet
 def check_gradients(gradients, *, seed=0, n=8, features=5, classes=3):
     """Check ``gradients(W, b, x, y)`` against a finite-difference estimate of the loss's slope.
@@ -463,6 +488,7 @@ def _losses(losses, call, batch_size):
     return as_array(losses, call, "the losses").astype(np.float64).ravel()
 
 
+@blaming_helpers(_helpers)
 @quiet
 def check_training_loop(train, *, seed=0):
     """Check ``train(x, y, epochs=..., batch_size=..., learning_rate=..., seed=...)``.
@@ -630,6 +656,7 @@ def _compare_losses(losses, x, y, call, **options):
     )
 
 
+@blaming_helpers(_helpers)
 @quiet
 def check_test_accuracy(train, *, seed=0):
     """Check that ``train`` with the exercise's defaults reaches ``MIN_TEST_ACCURACY`` on MNIST.

@@ -19,7 +19,7 @@ import numpy as np
 
 from ._convolution import conv2d as course_conv2d
 from ._inputs import prepared
-from ._messages import as_array, blame, describe, fail, quiet, raised_in
+from ._messages import as_array, blame, blaming_helpers, describe, fail, quiet, raised_in
 from ._reference import TEST_SIZE, deterministic
 from ._state import CheckFailed
 
@@ -597,6 +597,16 @@ NUMBER_HINTS = {
 }
 
 
+def _helpers():
+    """The functions of :data:`EARLIER`: their own checks and the course's own version."""
+    own = {"conv_output_shape": check_conv_output_shape, "conv_params": check_conv_params}
+    return {
+        name: (grade_id, own[name], f"{__name__}:course_{name}")
+        for name, grade_id in EARLIER.items()
+    }
+
+
+@blaming_helpers(_helpers)
 @quiet
 def check_network_number(network_numbers, *, key):
     """Check one of the numbers that ``network_numbers()`` returns, a dict.
@@ -629,8 +639,7 @@ def check_network_number(network_numbers, *, key):
             f"{call}[{key!r}] is not {NUMBER_QUESTIONS[key]}.",
             expected=f"{NUMBER_QUESTIONS[key]} ({form}), worked out from the description",
             returned=describe(value),
-            hint=NUMBER_HINTS[key] + "; if network_numbers() uses your conv_output_shape() or "
-            "conv_params(), make their own checks pass first",
+            hint=NUMBER_HINTS[key],
         )
 
 

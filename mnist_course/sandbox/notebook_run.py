@@ -139,6 +139,12 @@ class StudentFunction:
         finally:
             self._watch = self._record = None
 
+    def other(self, name):
+        """The student's function ``name`` from the same notebook, or None if it has none."""
+        if self._process.names.get(name) != "function":
+            return None
+        return StudentFunction(self._process, name)
+
     def __repr__(self):
         return f"<the student's function {self.__name__}>"
 

@@ -331,6 +331,61 @@ def test_each_wrong_network_number_is_named_with_its_hint(fails_with):
     fails_with(checks.check_network_number, lambda: {}, key="flatten_size", match="no answer")
 
 
+NUMBERS_FROM_HELPERS = """
+def network_numbers():
+    first = conv_output_shape((32, 32, 3), 10, 5)
+    pooled = (first[0] // 2, first[1] // 2, first[2])
+    second = conv_output_shape(pooled, 20, 3, strides=2, padding="same")
+    positions = first[0] * first[1]
+    return {
+        "shape_after_pooling": pooled,
+        "flatten_size": second[0] * second[1] * second[2],
+        "multiply_adds": positions * 10 * 5 * 5 * 3,
+        "unshared_params": positions * conv_params((32, 32, 3), 10, 5),
+        "dense_params": 32 * 32 * 3 * positions * 10 + positions * 10,
+    }
+"""
+"""Part B's numbers worked out with the student's own conv_output_shape and conv_params."""
+
+NO_BIASES = """
+def conv_params(input_shape, filters, kernel_size):
+    return kernel_size * kernel_size * input_shape[2] * filters
+"""
+
+
+def test_a_number_worked_out_by_a_wrong_helper_is_blamed_on_that_helper(fails_with):
+    namespace = {}
+    exec(NO_BIASES + NUMBERS_FROM_HELPERS, namespace)
+    namespace["conv_output_shape"] = checks.course_conv_output_shape
+    numbers = namespace["network_numbers"]
+    with pytest.raises(checks.CheckFailed, match=r"^fails because of your conv_params\(\)"):
+        checks.check_network_number(numbers, key="unshared_params")
+    checks.check_network_number(numbers, key="flatten_size")  # from conv_output_shape: right
+    # a wrong number that the wrong helper did not make gets its own hint
+    exec(NUMBERS_FROM_HELPERS.replace("10 * 5 * 5 * 3", "10 * 5 * 5"), namespace)
+    message = fails_with(
+        checks.check_network_number,
+        namespace["network_numbers"],
+        key="multiply_adds",
+        match="multiply_adds",
+    )
+    assert checks.NUMBER_HINTS["multiply_adds"] in message
+    assert "conv_params" not in message
+
+
+@pytest.mark.sandbox
+def test_a_wrong_helper_is_blamed_by_pytest_exercises_where_network_numbers_used_it(tmp_path):
+    replaced = {"conv_params": NO_BIASES, "network_numbers": NUMBERS_FROM_HELPERS}
+    blamed, right = "test_network_unshared_params", "test_network_shape_after_pooling"
+    results = check_notebook(
+        student_notebook(tmp_path, replaced), grade_ids={"test_conv_params", blamed, right}
+    )
+    assert "the biases forgotten" in results["test_conv_params"].message
+    assert results[blamed].outcome == "failed"
+    assert "fails because of your conv_params()" in results[blamed].message
+    assert results[right].passed, results[right]
+
+
 # ---------------------------------------------------------------------------------------------
 # Part C: the student's CNN
 

@@ -775,7 +775,7 @@ EX03 = [
         "gradients",
         GRADIENTS.format(**{**RIGHT_GRADIENTS, "d": "(y - softmax(x @ W + b)) / len(x)"}),
         {"test_gradients", *LOOP_CHECKS},
-        says=("the sign is flipped", "steps up the gradient"),
+        says="the sign is flipped",  # the loop's checks: "fails because of your gradients()"
         alone=True,
     ),
     mistake(
@@ -823,7 +823,7 @@ EX03 = [
         SOFTMAX.format(z=ROW_MAX, total="np.exp(logits).sum(axis=1, keepdims=True)"),
         {"test_softmax", "test_gradients"},
         blames="softmax",
-        says=("the numerator only", "fix softmax first"),
+        says=("the numerator only", "Fix softmax first"),
         alone=True,  # gradients and the loop call it
     ),
     mistake(
@@ -833,6 +833,23 @@ EX03 = [
         "    return -np.mean(np.log(probabilities.max(axis=1)))\n",
         {"test_cross_entropy"},
         says="highest probability",
+    ),
+    mistake(
+        "softmax without the exp (its rows still sum to 1)",
+        "softmax",
+        "def softmax(logits):\n"
+        "    z = logits - logits.max(axis=1, keepdims=True)\n"
+        "    return z / z.sum(axis=1, keepdims=True)\n",
+        {"test_softmax", "test_gradients", "test_training_loop"},
+        says=("exp(logits)", "fails because of your softmax()"),
+        alone=True,  # gradients and the loop call it
+    ),
+    mistake(
+        "the loop adds the gradient",
+        "train_softmax_regression",
+        LOOP.format(**RIGHT_LOOP).replace("-= learning_rate", "+= learning_rate"),
+        {"test_training_loop"},
+        says="steps up the gradient",
     ),
     mistake(
         "the loop permutes the rows of x",
