@@ -153,10 +153,20 @@ def check_normalize(normalize, *, x=None):
     if np.allclose(result, expected, rtol=0, atol=1e-6):
         if original.dtype == np.uint8:  # the same grey levels as floats, which can change
             check_normalize(normalize, x=original.astype(np.float32))
+        if original.size and original.max() == 255:  # and faint ink, darkest grey level 200
+            check_normalize(normalize, x=(original.astype(np.uint16) * 200 // 255).astype(np.uint8))
         return
     hint = "the course normalises to [-0.5, 0.5]: x / 255 - 0.5"
     values = result.astype(np.float64)
+    largest = float(x.max()) if x.size and x.max() > 0 else 255.0
     for close_to, why in (
+        (
+            x / largest - 0.5 if largest != 255 else np.full(x.shape, np.nan),
+            f"divided by the largest grey level of this x ({largest:g}), not by 255: images "
+            "with fainter ink would each be scaled their own way, and the test images "
+            "differently from the training images; divide by 255, the largest grey level "
+            "there can be",
+        ),
         (
             x / 255,
             "values are in [0, 1]; the course normalises to [-0.5, 0.5]: "
@@ -215,13 +225,19 @@ def check_one_hot(one_hot, *, y=None, num_classes=NUM_CLASSES):
         result = one_hot(y.copy(), num_classes=num_classes)
     result = as_array(result, call, "the one-hot labels")
     expected = np.eye(num_classes)[y.astype(np.int64)]
-    shown = f"y = {y[:4].tolist()}..." if n > 4 else f"y = {y.tolist()}"
+    shown = f"y = [{', '.join(map(str, y[:4].tolist()))}, ...]" if n > 4 else f"y = {y.tolist()}"
     if result.shape != (n, num_classes):
         hint = f"make one row per label and one column per class: shape (N, {num_classes})"
         if result.shape == (num_classes, n):
             hint = "the array is transposed: one row per label, one column per class"
         elif result.shape == (n,):
             hint = "that is one number per label; one-hot makes a row of 0s with a 1 in column y"
+        elif result.ndim == 2 and result.shape[0] == n and result.shape[1] == y.max() + 1:
+            hint = (
+                f"{result.shape[1]} columns is the largest label + 1, but the labels given "
+                "need not include every class: use num_classes "
+                f"({num_classes}) columns, np.eye(num_classes)[y]"
+            )
         elif result.ndim == 2 and result.shape[0] == n:
             hint = f"use num_classes ({num_classes}) columns, not {result.shape[1]}"
         fail(
@@ -252,6 +268,9 @@ def check_one_hot(one_hot, *, y=None, num_classes=NUM_CLASSES):
             returned=f"{np.asarray(result[row]).tolist()}",
             hint=hint,
         )
+    if n and y.max() == num_classes - 1 and (y < num_classes - 1).any():
+        # and labels without the last class: there are still num_classes columns
+        check_one_hot(one_hot, y=y[y < num_classes - 1], num_classes=num_classes)
 
 
 @quiet

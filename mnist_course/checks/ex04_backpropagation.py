@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._inputs import prepared, toy_task
-from ._messages import as_array, describe, fail, quiet
+from ._messages import as_array, blaming_helpers, describe, fail, quiet
 from ._reference import TEST_SIZE, TRAIN_SIZE
 from ._reference import softmax as _softmax
 
@@ -333,6 +333,15 @@ _FROM_FORWARD = {
 """What a shape error in a function that calls forward() adds: forward may be the cause."""
 
 
+def _helpers():
+    """The functions that the later ones call: their own checks and the course's own version
+    (forward first: loss calls it)."""
+    own = {"forward": check_forward, "loss": check_loss, "backward": check_backward}
+    return {
+        name: (f"test_{name}", check, f"{__name__}:course_{name}") for name, check in own.items()
+    }
+
+
 def _name(train):
     """The name of the student's loop as the notebook spells it, for the messages."""
     name = getattr(train, "__name__", "")
@@ -445,6 +454,7 @@ def check_forward(forward, *, seed=0, n=8, features=6, hidden=4, classes=3):
         )
 
 
+@blaming_helpers(_helpers)
 @quiet
 def check_loss(loss, *, seed=0, n=8, features=6, hidden=4, classes=3):
     """Check ``loss(W1, b1, W2, b2, x, y)``: the mean cross-entropy of the network.
@@ -632,6 +642,7 @@ def _not_restored(W1, b1, W2, b2, x, y, eps):
     return tuple(slopes)
 
 
+@blaming_helpers(_helpers)
 @quiet
 def check_finite_difference(finite_difference_, loss, *, seed=0, eps=1e-2):
     """Check ``finite_difference(W1, b1, W2, b2, x, y, eps=...)``: the central difference of
@@ -804,6 +815,7 @@ def _run(train, call, x, y, **options):
     return weights, losses
 
 
+@blaming_helpers(_helpers)
 @quiet
 def check_training_loop(train, *, seed=0):
     """Check ``train(x, y, hidden_units=..., epochs=..., batch_size=..., learning_rate=...,
@@ -899,6 +911,7 @@ def check_training_loop(train, *, seed=0):
     del still_losses
 
 
+@blaming_helpers(_helpers)
 @quiet
 def check_test_accuracy(train, *, seed=0):
     """Check that ``train`` with the exercise's defaults reaches ``MIN_TEST_ACCURACY``.

@@ -154,6 +154,17 @@ def _check_compiled(result, given, call):
 
 
 def _check_loss_and_metric(model, call):
+    loss = model.loss
+    if getattr(loss, "from_logits", False) or getattr(loss, "keywords", {}).get("from_logits"):
+        fail(
+            f"{call} compiled a loss with from_logits=True.",
+            expected="from_logits=False (the default): the model's last layer applies softmax, "
+            "so it outputs probabilities",
+            returned=f"{type(loss).__name__}(from_logits=True)",
+            hint="from_logits=True makes the loss apply softmax a second time, to "
+            "probabilities: use loss='categorical_crossentropy', or "
+            "keras.losses.CategoricalCrossentropy() without from_logits",
+        )
     rng = np.random.default_rng(0)
     x = rng.uniform(-0.5, 0.5, size=(64, NUM_PIXELS)).astype(np.float32)
     y = np.eye(NUM_CLASSES, dtype=np.float32)[rng.integers(0, NUM_CLASSES, size=64)]
@@ -384,6 +395,15 @@ def check_weight_updates(weight_updates, *, n=60000, batch_size=32, epochs=1, va
         for trained in _trained_sizes(n, validation_split)
     }
     if result in accepted:
+        if validation_split == 0 and n % batch_size == 0:
+            # a call that shows more: a last, smaller batch, a validation split, two epochs
+            check_weight_updates(
+                weight_updates,
+                n=n - 100,
+                batch_size=batch_size,
+                epochs=epochs + 1,
+                validation_split=0.2,
+            )
         return
     trained = int(np.floor(n * (1 - validation_split)))
     hint = (

@@ -49,6 +49,20 @@ def mistake(name, answer, source, fails=(), blames=None, says=(), alone=False, p
 
 EX01 = [
     mistake(
+        "normalize by the largest grey level of x",
+        "normalize",
+        "def normalize(x):\n    return x / x.max() - 0.5\n",
+        {"test_normalize"},
+        says="not by 255",
+    ),
+    mistake(
+        "one_hot sized by the largest label",
+        "one_hot",
+        "def one_hot(y, num_classes=10):\n    return np.eye(y.max() + 1)[y]\n",
+        {"test_one_hot"},
+        says="the largest label + 1",
+    ),
+    mistake(
         "split_labels swapped",
         "split_labels",
         "def split_labels(rows):\n    return rows[:, 0], rows[:, 1:]\n",
@@ -252,7 +266,7 @@ EX04 = [
         "forward",
         FORWARD.format(**{**RIGHT_FORWARD, "h": "x @ W1 + b1"}),
         {"test_forward", "test_loss", "test_finite_difference", "test_accuracy"},
-        says=("apply the ReLU", "if its own check, test_forward, fails, fix forward first"),
+        says=("apply the ReLU", "fails because of your forward()"),
         alone=True,
     ),
     mistake(
@@ -282,7 +296,7 @@ EX04 = [
         "backward",
         BACKWARD.format(**{**RIGHT_BACKWARD, "d": "(y - p) / len(x)"}),
         {"test_backward", "test_training_loop", "test_accuracy"},
-        says=("the sign flipped", "if backward() fails its own check, test_backward"),
+        says=("the sign flipped", "fails because of your backward()"),
         alone=True,
     ),
     mistake(
@@ -331,7 +345,7 @@ EX04 = [
             "return e / e.sum(axis=1, keepdims=True), h",
         ),
         {"test_forward", "test_loss"},
-        says=("the probabilities first", "fix forward first"),
+        says=("the probabilities first", "Fix forward first"),
         alone=True,  # loss, the finite difference and the loop call it
     ),
     mistake(
@@ -365,6 +379,24 @@ TRAIN = (
 )
 
 EX05 = [
+    mistake(
+        "compile_model with from_logits=True",
+        "compile_model",
+        COMPILE.format(
+            "optimizer='adam', "
+            "loss=keras.losses.CategoricalCrossentropy(from_logits=True), metrics=['accuracy']"
+        ),
+        {"test_compile_model"},
+        says="apply softmax a second time",
+    ),
+    mistake(
+        "weight_updates rounds the batches down",
+        "weight_updates",
+        "def weight_updates(n, batch_size=32, epochs=1, validation_split=0.0):\n"
+        "    return epochs * int(n * (1 - validation_split)) // batch_size\n",
+        {"test_weight_updates"},
+        says="round up",
+    ),
     mistake(
         "compile_model returns None",
         "compile_model",
