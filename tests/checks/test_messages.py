@@ -593,8 +593,12 @@ EX06 = [
         "    loss = keras.losses.categorical_crossentropy(y, p)\n"
         "    accuracy = np.mean(p.argmax(axis=1) == y.argmax(axis=1))\n"
         "    return {'loss': float(np.mean(loss)), 'accuracy': float(accuracy)}\n",
-        {"test_report_1"},
-        says="no longer belong to their images",
+        {"test_report_1", "test_report_3"},  # said by the shuffle's check; the others point there
+        says=(
+            "no longer belong to their images",
+            "shuffle both with the same",
+            "test_report_3, says how",
+        ),
     ),
     mistake(
         "report normalises without flattening",
