@@ -226,25 +226,42 @@ def whole_course_by_nbgrader(exercises, root):
     return times
 
 
+AUTOGRADE_WITH_POOL = """import sys
+from mnist_course.grading import autograde, pool
+autograde.GradingPool = getattr(pool, sys.argv.pop(1))
+from mnist_course.cli import main
+sys.exit(main())
+"""
+"""``mnist-course autograde`` with the pool class named by its first argument (a class of
+``mnist_course.grading.pool``) in place of ``GradingPool``."""
+
+
+def autograde_student(folder, exercises, student, root=ROOT, jobs=1, pool=None):
+    """``(wall, CPU, {exercise: seconds})`` of one ``mnist-course autograde <every exercise>
+    --student <id> --jobs N``, with ``pool`` (a class name of ``mnist_course.grading.pool``)
+    as its workers if given; the seconds of each exercise are those its report prints."""
+    command = [sys.executable, "-m", "mnist_course"]
+    if pool is not None:
+        command = [sys.executable, "-c", AUTOGRADE_WITH_POOL, pool]
+    command += ["autograde", *exercises, "--student", student, "--jobs", str(jobs)]
+    wall, cpu, output = timed(folder, *command, root=root)
+    # a report of one exercise does not name it on each line
+    found = re.findall(rf"^(?:(\S+), )?{student}: graded.*\(([\d.]+) s\)$", output, re.M)
+    seconds = {exercise or exercises[0]: float(value) for exercise, value in found}
+    if sorted(seconds) != sorted(exercises):
+        raise SystemExit(f"not every exercise was graded:\n{output}")
+    return wall, cpu, seconds
+
+
 def whole_course_by_the_course(exercises, root, jobs=1):
     """Per student (s00, then s01), ``(wall, CPU, {exercise: seconds})`` of one ``mnist-course
     autograde <every exercise> --student <id> --jobs 1``: one worker grades the student's
-    exercises one after another; the seconds of each exercise are those its report prints."""
+    exercises one after another."""
     students = ["s00", "s01"]
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
         folder = Path(name)
         make_course(folder, exercises, students, root)
-        times = []
-        for student in students:
-            command = [sys.executable, "-m", "mnist_course", "autograde", *exercises]
-            command += ["--student", student, "--jobs", str(jobs)]
-            wall, cpu, output = timed(folder, *command, root=root)
-            # a report of one exercise does not name it on each line
-            found = re.findall(rf"^(?:(\S+), )?{student}: graded.*\(([\d.]+) s\)$", output, re.M)
-            seconds = {exercise or exercises[0]: float(value) for exercise, value in found}
-            if sorted(seconds) != sorted(exercises):
-                raise SystemExit(f"not every exercise was graded:\n{output}")
-            times.append((wall, cpu, seconds))
+        times = [autograde_student(folder, exercises, student, root, jobs) for student in students]
         for exercise in exercises:
             full_marks(folder, exercise, students)
     return times
@@ -297,6 +314,60 @@ def compare_whole_course(exercises, baseline):
     loads = ", ".join(f"{load:.2f}" for load in loads)
     print(f"  load average at the start and after each side: {loads}")
     return before, sides
+
+
+POOLS = {"today": "GradingPool", "new": "FreshWorkerPool"}
+"""The pools that ``--compare-pools`` times, by the class names of ``mnist_course.grading.pool``."""
+
+
+def compare_pools(exercises, jobs_list, rounds):
+    """One student over every exercise, ``mnist-course autograde <every exercise> --student
+    <id> --jobs N`` with each of :data:`POOLS`, alternating (today, new, today, new, ...),
+    ``rounds`` times each, in one course: a new student each time (s01, s02, ...), after s00,
+    who trains the reference runs (not timed). Every student must get full marks."""
+    sides = list(POOLS)
+    students = [f"s{i:02d}" for i in range(1 + rounds * len(sides) * len(jobs_list))]
+    print(
+        "\nOne student, every exercise, `mnist-course autograde <every exercise> --student <id>`"
+        f" with today's pool ({POOLS['today']}) and the new one ({POOLS['new']}), alternating:"
+    )
+    loads = [load_average()]
+    walls = {(jobs, side): [] for jobs in jobs_list for side in sides}
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
+        folder = Path(name)
+        make_course(folder, exercises, students)
+        autograde_student(folder, exercises, students[0], jobs=max(jobs_list))
+        print(
+            f"  {'jobs':>4}{'round':>6}  {'pool':<6}{'student':>8}{'wall':>9}{'CPU':>9}{'load':>7}"
+        )
+        turn = iter(students[1:])
+        for jobs in jobs_list:
+            for round_ in range(1, rounds + 1):
+                for side in sides:
+                    student = next(turn)
+                    wall, cpu, _ = autograde_student(
+                        folder, exercises, student, jobs=jobs, pool=POOLS[side]
+                    )
+                    walls[jobs, side].append(wall)
+                    print(
+                        f"  {jobs:>4}{round_:>6}  {side:<6}{student:>8}{wall:>8.1f}s{cpu:>8.1f}s"
+                        f"{load_average():>7.2f}",
+                        flush=True,
+                    )
+            loads.append(load_average())
+        for exercise in exercises:
+            full_marks(folder, exercise, students)
+    for jobs in jobs_list:
+        today, new = (sum(walls[jobs, side]) / rounds for side in sides)
+        pairs = zip(walls[jobs, "today"], walls[jobs, "new"], strict=True)
+        each = ", ".join(f"{after / before:.3f}" for before, after in pairs)
+        print(
+            f"  --jobs {jobs}: per student {today:.1f} s today, {new:.1f} s new; ratio new / "
+            f"today {new / today:.3f} (each round: {each})"
+        )
+    loads = ", ".join(f"{load:.2f}" for load in loads)
+    print(f"  load average at the start and after each --jobs: {loads}")
+    return walls
 
 
 def class_of(exercise, n, jobs):
@@ -359,11 +430,24 @@ def main(argv=None):
         help="with --baseline: only one student over every exercise, the baseline's nbgrader "
         "against this course's mnist-course autograde (no per-exercise nbgrader comparison)",
     )
+    parser.add_argument(
+        "--compare-pools",
+        nargs="+",
+        type=int,
+        metavar="JOBS",
+        help="one student over every exercise, graded with today's pool and the new one "
+        "(POOLS) in turn, with each of these --jobs (e.g. 2 1); no baseline needed",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="--compare-pools: runs of each pool (default 2)"
+    )
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}, load average: {load_average():.2f}")
+    if args.compare_pools and args.exercises:
+        compare_pools(args.exercises, args.compare_pools, args.rounds)
     if args.baseline is not None and args.exercises:
         compare_whole_course(args.exercises, args.baseline)
-    if args.exercises and not args.whole_course:
+    if args.exercises and not (args.whole_course or args.compare_pools):
         compare(args.exercises, args.baseline)
     print(f"load average at the end: {load_average():.2f}")
     if args.students <= 0:

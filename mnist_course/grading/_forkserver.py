@@ -14,9 +14,12 @@ starts the forkserver), which TensorFlow reads in part (its log level, oneDNN) a
 imported.
 """
 
-from .pool import skip_unused_imports
+import os
+
+from .pool import grading_environment, skip_unused_imports
 
 skip_unused_imports()
+os.environ.update(grading_environment())  # what TensorFlow reads as it is imported
 
 import nbgrader.apps  # noqa: E402, F401
 

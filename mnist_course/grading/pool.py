@@ -282,3 +282,109 @@ def _serve_one(task_fd, result_fd, ahead):
     finally:
         close_all()
         os._exit(0)
+
+
+class FreshWorkerPool:
+    """``jobs`` worker processes from the standard library, a fresh one for each student.
+
+    A :class:`concurrent.futures.ProcessPoolExecutor` on a forkserver that imported
+    nbgrader, the course's grading modules and, with ``keras``, Keras
+    (:mod:`mnist_course.grading._forkserver`), with ``max_tasks_per_child=1``: each worker
+    grades one student's assignment and ends, and the executor forks the next worker from
+    the forkserver, so every grade is that of a fresh process that imported them. A worker
+    sets itself up in :class:`_Worker` (environment, folder, nbgrader with the course's
+    configuration), then grades through nbgrader's Python API (``NbGraderAPI.autograde``,
+    what ``nbgrader autograde --student`` runs), starting its student's process first.
+
+    Call it as ``pool(assignment, student, force=...)`` -> ``(returncode, log)``; ``then``
+    is accepted and not used (a worker grades one student only).
+    """
+
+    def __init__(self, root, *, jobs, timeout=None, keras=True):
+        self._jobs = jobs
+        self._setup = (str(Path(root).resolve()), timeout, grading_environment())
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(
+            [f"{__package__}._forkserver", *(["keras"] if keras else [])]
+        )
+        self._lock = threading.Lock()
+        self._executor = self._new_executor()
+
+    def _new_executor(self):
+        return concurrent.futures.ProcessPoolExecutor(
+            self._jobs,
+            mp_context=self._context,
+            initializer=_Worker.start,
+            initargs=self._setup,
+            max_tasks_per_child=1,
+        )
+
+    def __call__(self, assignment, student, *, force, then=None):
+        with self._lock:
+            executor = self._executor
+        try:
+            return executor.submit(_Worker.grade, assignment, student, force).result()
+        except concurrent.futures.process.BrokenProcessPool as error:
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = self._new_executor()
+            return 1, f"[ERROR] the grading process ended ({error}); grade this student again"
+
+    def close(self):
+        self._executor.shutdown(cancel_futures=True)
+
+
+class _Worker:
+    """A worker process of :class:`FreshWorkerPool`: nbgrader with the course's configuration.
+
+    :meth:`start` (the executor's initializer) makes the one instance of its process, the
+    only state a worker keeps; :meth:`grade` is the task the pool sends it.
+    """
+
+    current = None
+    """This worker's instance (set in the worker process only, by :meth:`start`)."""
+
+    def __init__(self, root, timeout, env):
+        from multiprocessing.util import Finalize
+
+        from nbgrader.apps import NbGraderAPI
+        from traitlets.config.loader import PyFileConfigLoader
+
+        from ..sandbox.student_process import close_all
+
+        # the one place a worker's environment is set: the command's grading environment,
+        # whatever the forkserver (started by an earlier pool of this process) had
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(root)
+        quiet = os.open(os.devnull, os.O_WRONLY)  # nbgrader's log is captured per student
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+        if timeout is not None:
+            config.Execute.timeout = int(timeout)
+        self.api = NbGraderAPI(config=config)
+        # a worker ends with os._exit, which runs no atexit hook: stop its students' processes
+        Finalize(None, close_all, exitpriority=0)
+
+    @classmethod
+    def start(cls, root, timeout, env):
+        cls.current = cls(root, timeout, env)
+
+    @classmethod
+    def grade(cls, assignment, student, force):
+        """Autograde one student's assignment in this worker; ``(returncode, log)``."""
+        import traceback
+
+        from ..checks import uses_keras
+        from .preprocessors import GradeOutside
+
+        api = cls.current.api
+        preload = ("keras",) if uses_keras(assignment) else ()
+        with contextlib.suppress(Exception):  # else the notebook starts its own, and says why
+            GradeOutside(config=api.config).start_student_process_ahead(preload)
+        try:
+            result = api.autograde(assignment, student, force=force, create=True)
+        except Exception:
+            return 1, f"[ERROR] grading failed:\n{traceback.format_exc()}"
+        return (0 if result["success"] else 1), result.get("log", "") + result.get("error", "")
