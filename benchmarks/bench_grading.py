@@ -16,9 +16,14 @@ simulated student submitting the complete solution. Measured:
   exercises), this course with one ``mnist-course autograde <every exercise> --student <id>
   --jobs 1``; per exercise and for the whole course, s00 then s01, and the ratio, after /
   before (``--whole-course``: only this);
-- then, unless ``--whole-course``, the same exercise by exercise with ``nbgrader autograde``
-  on both sides, alternating which goes first, and the ratio of the whole course's time per
-  student, after / before;
+- or, with ``--baseline DIR --alternate JOBS...``, only one student over every exercise
+  graded by ``mnist-course autograde`` on both sides, in one course made from this one,
+  before, after, before, after (``--rounds`` each, default 2), with each of the ``--jobs``
+  given: the per-student time and the ratio, after / before, for a change that leaves the
+  exercises and their checks alone (how the workers were compared, December 2026);
+- then, unless ``--whole-course`` or ``--alternate``, the same exercise by exercise with
+  ``nbgrader autograde`` on both sides, alternating which goes first, and the ratio of the
+  whole course's time per student, after / before;
 - a class: ``nbgrader autograde <exercise>`` (nbgrader grades the students one after
   another) against ``mnist-course autograde <exercise> --jobs N`` (N students at once over
   the same gradebook), with the ratio of the two wall times; both must give every student
@@ -39,6 +44,8 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/bench_grading.py --students 4 --exercises ex01_data
     .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --students 0
     .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --whole-course \
+        --students 0
+    .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --alternate 2 1 \
         --students 0
     .venv/bin/python benchmarks/bench_grading.py --exercises --students 30 --class-exercise all
 """
@@ -226,24 +233,12 @@ def whole_course_by_nbgrader(exercises, root):
     return times
 
 
-AUTOGRADE_WITH_POOL = """import sys
-from mnist_course.grading import autograde, pool
-autograde.GradingPool = getattr(pool, sys.argv.pop(1))
-from mnist_course.cli import main
-sys.exit(main())
-"""
-"""``mnist-course autograde`` with the pool class named by its first argument (a class of
-``mnist_course.grading.pool``) in place of ``GradingPool``."""
-
-
-def autograde_student(folder, exercises, student, root=ROOT, jobs=1, pool=None):
+def autograde_student(folder, exercises, student, root=ROOT, jobs=1):
     """``(wall, CPU, {exercise: seconds})`` of one ``mnist-course autograde <every exercise>
-    --student <id> --jobs N``, with ``pool`` (a class name of ``mnist_course.grading.pool``)
-    as its workers if given; the seconds of each exercise are those its report prints."""
-    command = [sys.executable, "-m", "mnist_course"]
-    if pool is not None:
-        command = [sys.executable, "-c", AUTOGRADE_WITH_POOL, pool]
-    command += ["autograde", *exercises, "--student", student, "--jobs", str(jobs)]
+    --student <id> --jobs N`` with the course package of ``root``; the seconds of each
+    exercise are those its report prints."""
+    command = [sys.executable, "-m", "mnist_course", "autograde", *exercises]
+    command += ["--student", student, "--jobs", str(jobs)]
     wall, cpu, output = timed(folder, *command, root=root)
     # a report of one exercise does not name it on each line
     found = re.findall(rf"^(?:(\S+), )?{student}: graded.*\(([\d.]+) s\)$", output, re.M)
@@ -316,20 +311,18 @@ def compare_whole_course(exercises, baseline):
     return before, sides
 
 
-POOLS = {"today": "GradingPool", "new": "FreshWorkerPool"}
-"""The pools that ``--compare-pools`` times, by the class names of ``mnist_course.grading.pool``."""
-
-
-def compare_pools(exercises, jobs_list, rounds):
+def compare_alternating(exercises, baseline, jobs_list, rounds):
     """One student over every exercise, ``mnist-course autograde <every exercise> --student
-    <id> --jobs N`` with each of :data:`POOLS`, alternating (today, new, today, new, ...),
-    ``rounds`` times each, in one course: a new student each time (s01, s02, ...), after s00,
-    who trains the reference runs (not timed). Every student must get full marks."""
-    sides = list(POOLS)
+    <id> --jobs N`` with the baseline's package and with this course's in turn (before,
+    after, before, after, ...), ``rounds`` times each, in one course made from this course: a
+    new student each time (s01, s02, ...), after s00, who trains the reference runs (not
+    timed). For a change that leaves the exercises and their checks alone (the workers, the
+    orchestration); every student must get full marks."""
+    sides = {"before": baseline, "after": ROOT}
     students = [f"s{i:02d}" for i in range(1 + rounds * len(sides) * len(jobs_list))]
     print(
         "\nOne student, every exercise, `mnist-course autograde <every exercise> --student <id>`"
-        f" with today's pool ({POOLS['today']}) and the new one ({POOLS['new']}), alternating:"
+        " of the baseline (before) and of this course (after), alternating:"
     )
     loads = [load_average()]
     walls = {(jobs, side): [] for jobs in jobs_list for side in sides}
@@ -338,19 +331,17 @@ def compare_pools(exercises, jobs_list, rounds):
         make_course(folder, exercises, students)
         autograde_student(folder, exercises, students[0], jobs=max(jobs_list))
         print(
-            f"  {'jobs':>4}{'round':>6}  {'pool':<6}{'student':>8}{'wall':>9}{'CPU':>9}{'load':>7}"
+            f"  {'jobs':>4}{'round':>6}  {'side':<7}{'student':>8}{'wall':>9}{'CPU':>9}{'load':>7}"
         )
         turn = iter(students[1:])
         for jobs in jobs_list:
             for round_ in range(1, rounds + 1):
-                for side in sides:
+                for side, root in sides.items():
                     student = next(turn)
-                    wall, cpu, _ = autograde_student(
-                        folder, exercises, student, jobs=jobs, pool=POOLS[side]
-                    )
+                    wall, cpu, _ = autograde_student(folder, exercises, student, root, jobs)
                     walls[jobs, side].append(wall)
                     print(
-                        f"  {jobs:>4}{round_:>6}  {side:<6}{student:>8}{wall:>8.1f}s{cpu:>8.1f}s"
+                        f"  {jobs:>4}{round_:>6}  {side:<7}{student:>8}{wall:>8.1f}s{cpu:>8.1f}s"
                         f"{load_average():>7.2f}",
                         flush=True,
                     )
@@ -358,12 +349,12 @@ def compare_pools(exercises, jobs_list, rounds):
         for exercise in exercises:
             full_marks(folder, exercise, students)
     for jobs in jobs_list:
-        today, new = (sum(walls[jobs, side]) / rounds for side in sides)
-        pairs = zip(walls[jobs, "today"], walls[jobs, "new"], strict=True)
-        each = ", ".join(f"{after / before:.3f}" for before, after in pairs)
+        before, after = (sum(walls[jobs, side]) / rounds for side in sides)
+        pairs = zip(walls[jobs, "before"], walls[jobs, "after"], strict=True)
+        each = ", ".join(f"{b / a:.3f}" for a, b in pairs)
         print(
-            f"  --jobs {jobs}: per student {today:.1f} s today, {new:.1f} s new; ratio new / "
-            f"today {new / today:.3f} (each round: {each})"
+            f"  --jobs {jobs}: per student {before:.1f} s before, {after:.1f} s after; ratio "
+            f"after / before {after / before:.3f} (each round: {each})"
         )
     loads = ", ".join(f"{load:.2f}" for load in loads)
     print(f"  load average at the start and after each --jobs: {loads}")
@@ -431,23 +422,24 @@ def main(argv=None):
         "against this course's mnist-course autograde (no per-exercise nbgrader comparison)",
     )
     parser.add_argument(
-        "--compare-pools",
+        "--alternate",
         nargs="+",
         type=int,
         metavar="JOBS",
-        help="one student over every exercise, graded with today's pool and the new one "
-        "(POOLS) in turn, with each of these --jobs (e.g. 2 1); no baseline needed",
+        help="with --baseline: one student over every exercise, graded by the baseline's "
+        "`mnist-course autograde` and by this course's in turn, --rounds times each, with "
+        "each of these --jobs (e.g. 2 1), in one course (nothing else is compared)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=2, help="--compare-pools: runs of each pool (default 2)"
+        "--rounds", type=int, default=2, help="--alternate: runs of each side (default 2)"
     )
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}, load average: {load_average():.2f}")
-    if args.compare_pools and args.exercises:
-        compare_pools(args.exercises, args.compare_pools, args.rounds)
-    if args.baseline is not None and args.exercises:
+    if args.alternate and args.baseline is not None and args.exercises:
+        compare_alternating(args.exercises, args.baseline, args.alternate, args.rounds)
+    elif args.baseline is not None and args.exercises:
         compare_whole_course(args.exercises, args.baseline)
-    if args.exercises and not (args.whole_course or args.compare_pools):
+    if args.exercises and not (args.whole_course or args.alternate):
         compare(args.exercises, args.baseline)
     print(f"load average at the end: {load_average():.2f}")
     if args.students <= 0:
