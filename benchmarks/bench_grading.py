@@ -95,6 +95,16 @@ def environment(root=ROOT):
     return env
 
 
+def kept_logs(folder):
+    """Copy the course's grading logs (each test cell passed or failed, and why) out of its
+    temporary folder, which a failure removes; return where they are."""
+    kept = Path(tempfile.mkdtemp(prefix="bench-grading-logs-"))
+    logs = Path(folder) / "grading" / "logs"
+    if logs.exists():
+        shutil.copytree(logs, kept, dirs_exist_ok=True)
+    return kept
+
+
 def timed(folder, *command, root=ROOT):
     """Run a command in the course folder; return (wall, CPU) seconds and what it printed;
     stop on a failure."""
@@ -104,7 +114,10 @@ def timed(folder, *command, root=ROOT):
     )
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+        raise SystemExit(
+            f"{' '.join(command)} failed (grading logs kept in {kept_logs(folder)}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
     return seconds, cpu, result.stdout
 
 
@@ -152,7 +165,10 @@ def full_marks(folder, exercise, students):
     }
     short = [row["student_id"] for row in rows if float(row["score"]) != auto[row["student_id"]]]
     if short or len(rows) != len(students):
-        raise SystemExit(f"{exercise}: not every student got full marks: {short or rows}")
+        raise SystemExit(
+            f"{exercise}: not every student got full marks: {short or rows} (grading logs "
+            f"kept in {kept_logs(folder)})"
+        )
 
 
 def per_student(exercise, root=ROOT):
