@@ -13,13 +13,13 @@ Why this design: it replaced (issue 21, 7 December 2026) one in which each worke
 grader per student by hand (``os.fork``), the next one forked ahead while a student was
 graded so that its student's process started early, with four module globals. Both were
 measured back to back in one run on one course (commit 4370cae, ``bench_grading.py
---compare-pools 2 --rounds 3 --students 0``): one student over all nine exercises, ``mnist-course
-autograde --jobs 2``, the two pools in turn, on the shared 2-core machine (load average 0.94
-at the start, 2.2 to 2.7 during the runs). Wall seconds per student, the hand-made forks
-then this pool: 106.5 / 103.0, 94.6 / 100.1, 93.8 / 79.3; means 98.3 and 94.1 s, ratio
-**0.958** (CPU 0.951), within the 10% the issue allowed, so the plainer design stays. The
-student's process it starts first (:meth:`_Worker.grade`) overlaps nbgrader's set-up of
-the notebook only, not the student before.
+--compare-pools 2 --rounds 3 --students 0``): one student over all nine exercises,
+``mnist-course autograde --jobs 2``, the two pools in turn, on the shared 2-core machine
+(load average 0.94 at the start, 2.2 to 2.7 during the runs). Wall seconds per student,
+the hand-made forks then this pool: 106.5 / 103.0, 94.6 / 100.1, 93.8 / 79.3; means 98.3
+and 94.1 s, ratio **0.958** (CPU 0.951), within the 10% the issue allowed, so the plainer
+design stays. The student's process it starts first (:meth:`_Worker.grade`) overlaps
+nbgrader's set-up of the notebook only, not the student before.
 """
 
 from __future__ import annotations
