@@ -173,12 +173,11 @@ import sys
 
 
 def worker():
-    \"\"\"What a grading worker has: its forkserver's pid, a variable, the modules loaded,
-    its own pid.\"\"\"
+    \"\"\"What a grading worker has: its forkserver's pid, a variable, the modules loaded.\"\"\"
     names = ["nbgrader.apps", "mnist_course.grading.preprocessors", "keras", "rfc3987_syntax"]
     modules = {name: "kept out" if sys.modules.get(name, 0) is None else name in sys.modules
         for name in names}
-    return os.getppid(), os.environ.get("MNIST_COURSE_LEFTOVER"), modules, os.getpid()
+    return os.getppid(), os.environ.get("MNIST_COURSE_LEFTOVER"), modules
 """
 
 
@@ -202,17 +201,16 @@ def probe_workers(tmp_path, body):
 
 
 @pytest.mark.parametrize("keras", [True, False])
-def test_each_task_has_a_fresh_worker_forked_from_one_forkserver_that_imported(tmp_path, keras):
+def test_grading_workers_are_forked_from_one_forkserver_that_imported_for_them_all(tmp_path, keras):
     workers = probe_workers(
         tmp_path,
         f"pool = GradingPool(root, jobs=2, keras={keras})\n"
-        "print(json.dumps([pool._executor.submit(probe.worker).result() for _ in range(4)]))\n"
+        "print(json.dumps([pool._pool.submit(probe.worker).result() for _ in range(4)]))\n"
         "pool.close()",
     )
-    forkservers = {parent for parent, _, _, _ in workers}
+    forkservers = {parent for parent, _, _ in workers}
     assert len(forkservers) == 1
-    assert len({pid for _, _, _, pid in workers}) == 4  # a fresh worker for each task
-    for _, _, modules, _ in workers:
+    for _, _, modules in workers:
         assert modules == {
             "nbgrader.apps": True,
             "mnist_course.grading.preprocessors": True,
@@ -253,14 +251,14 @@ def test_a_worker_has_its_command_s_environment_not_the_forkserver_s(tmp_path):
         tmp_path,
         "os.environ['MNIST_COURSE_LEFTOVER'] = 'earlier'\n"
         "pool = GradingPool(root, jobs=1, keras=False)\n"
-        "first = pool._executor.submit(probe.worker).result()\n"
+        "first = pool._pool.submit(probe.worker).result()\n"
         "pool.close()\n"
         "del os.environ['MNIST_COURSE_LEFTOVER']\n"
         "pool = GradingPool(root, jobs=1, keras=False)\n"
-        "print(json.dumps([first, pool._executor.submit(probe.worker).result()]))\n"
+        "print(json.dumps([first, pool._pool.submit(probe.worker).result()]))\n"
         "pool.close()",
     )
-    assert [leftover for _, leftover, _, _ in seen] == ["earlier", None]
+    assert [leftover for _, leftover, _ in seen] == ["earlier", None]
     assert seen[0][0] == seen[1][0]  # the same forkserver served both pools
 
 
@@ -1159,10 +1157,9 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     assert "normalize() took longer than 15 s and was stopped" in loop_log.read_text()
     assert "test cells put back: test_normalize" in first.stdout
     assert "cell split_labels: mnist_course.checks): look at it by hand" in first.stdout
-    # the others in one command: each student's notebook graded by a fresh worker, forked
-    # from the forkserver that served the workers of other exercises before, with the scores
-    # of a fresh process (ex07's reference run depends on what its process ran); ex01's
-    # students, graded already, are skipped
+    # the others in one command: each student's notebook graded by a fork of a worker that
+    # graded other exercises before, with the scores of a fresh process (ex07's reference run
+    # depends on what its process ran); ex01's students, graded already, are skipped
     graded = autograde(root, "all")
     assert graded.returncode == 0, graded.stdout + graded.stderr
     for assignment in (EX02, EX06, EX07, EX04B, EX09, EX05, EX06T, EX08):

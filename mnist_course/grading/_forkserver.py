@@ -5,7 +5,7 @@
 the assignments use it, before it forks any worker: each worker starts with nbgrader and the
 course's grading modules loaded, and the pool pays for those imports once, not once per
 worker. The forkserver runs nothing else: imported, TensorFlow starts no thread and no
-runtime, so each worker is as fresh as a new process.
+runtime, so each worker, and each grader a worker forks, is as fresh as a new process.
 
 Only the forkserver imports this module: it keeps ``rfc3987_syntax`` out of the importing
 process (:func:`mnist_course.grading.pool.skip_unused_imports`), and pytest does not
@@ -13,7 +13,7 @@ collect it. The forkserver needs no environment of its own: what TensorFlow read
 imported (its log level, oneDNN) is set by importing the package
 (:func:`mnist_course._quiet.silence_tensorflow`), the rest it reads when it first computes,
 which only a worker does, in the environment that the worker sets
-(:class:`mnist_course.grading.pool._Worker`).
+(:func:`mnist_course.grading.pool._start_worker`).
 """
 
 from .pool import skip_unused_imports

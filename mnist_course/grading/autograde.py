@@ -23,6 +23,7 @@ what nbgrader runs inside its own process while it grades is in
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import re
 import threading
@@ -297,21 +298,29 @@ def _autograde_course(coursedir, assignments, students, jobs, force, shard, grad
         if shard is not None:
             whom = shard_students(whom, *shard)
         classes[assignment] = (expected, whom)
-    # every student of every assignment, in this order, ``jobs`` at a time: a thread that
-    # is done takes the next task, of whichever assignment
+    # every student of every assignment, in this order, ``jobs`` at a time: a worker that
+    # is done takes the next task, of whichever assignment; it forks ahead for the one it
+    # will likely take after that
     tasks = [(assignment, student) for assignment, (_, whom) in classes.items() for student in whom]
+
+    def then(index):
+        return tasks[index + jobs][0] if index + jobs < len(tasks) else None
+
     reporting = threading.Lock()
 
     def grade(index):
         assignment, student = tasks[index]
         expected = classes[assignment][0]
         log_dir = Path(coursedir.root) / Path(coursedir.autograded_directory).parent
+        bound = grader
+        if isinstance(grader, GradingPool):
+            bound = functools.partial(grader, then=then(index))
         result = autograde_student(
             assignment,
             student,
             coursedir=coursedir,
             expected=expected,
-            grader=grader,
+            grader=bound,
             force=force,
             log_dir=log_dir / "logs" / assignment,
         )

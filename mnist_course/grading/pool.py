@@ -1,25 +1,31 @@
-"""The grading workers: processes that each run nbgrader for one student, then end.
+"""The grading workers: a pool of processes that each run nbgrader for one student after another.
 
 :class:`GradingPool` is what :func:`mnist_course.grading.autograde.autograde_course` hands
-each student to: a :class:`concurrent.futures.ProcessPoolExecutor` whose workers are forked
-from one forkserver that imported nbgrader and Keras once
-(:mod:`mnist_course.grading._forkserver`), a fresh worker for each student
-(``max_tasks_per_child=1``). A worker's state is one :class:`_Worker`, made by the
-executor's initializer in the worker, which is also the one place that sets a worker's
-environment (:func:`grading_environment`, computed by the pool). This module also says what
-grading's own processes never import (:func:`skip_unused_imports`).
+each student to. Its workers are forked from one forkserver that imported nbgrader and Keras
+once (:mod:`mnist_course.grading._forkserver`), and each worker grades each student in a fork
+of itself, started ahead while the worker grades the student before. This module sets the
+environment grading runs in (:func:`grading_environment`) and what grading's own processes
+never import (:func:`skip_unused_imports`). A worker's environment is set in one place,
+:func:`_start_worker`; the module globals below exist in the workers only.
 
-Why this design: it replaced (issue 21, 7 December 2026) one in which each worker forked a
-grader per student by hand (``os.fork``), the next one forked ahead while a student was
-graded so that its student's process started early, with four module globals. Both were
-measured back to back in one run on one course (commit 4370cae, ``bench_grading.py
---compare-pools 2 --rounds 3 --students 0``): one student over all nine exercises,
-``mnist-course autograde --jobs 2``, the two pools in turn, on the shared 2-core machine
-(load average 0.94 at the start, 2.2 to 2.7 during the runs). Wall seconds per student,
-the hand-made forks then this pool: 106.5 / 103.0, 94.6 / 100.1, 93.8 / 79.3; means 98.3
-and 94.1 s, ratio **0.958** (CPU 0.951), within the 10% the issue allowed, so the plainer
-design stays. The student's process it starts first (:meth:`_Worker.grade`) overlaps
-nbgrader's set-up of the notebook only, not the student before.
+Why not the standard library's pool (issue 21, measured 7 December 2026): a
+``ProcessPoolExecutor`` with ``max_tasks_per_child=1`` on the same forkserver, a fresh
+worker per student that started its student's process just before nbgrader set up the
+notebook (commit 8e44195), was as fast: one student over all nine exercises,
+``mnist-course autograde --jobs 2``, the two pools in turn on one course
+(``bench_grading.py --compare-pools 2 --rounds 3`` at commit 4370cae; load average 0.94 at
+the start, 2.2 to 2.7 during the runs), 98.3 s a student here (106.5, 94.6, 93.8) against
+94.1 s (103.0, 100.1, 79.3), ratio 0.958. But it did not give the same grades: of about
+80 complete notebooks it graded, 3 lost points (ex06 in that run, its log lost with the
+temporary course; ex07 and ex05 in a run of four students, both to ``TypeError:
+TF_SetOpStackTrace(): incompatible function arguments`` in the student's process, at
+``model.fit``); of about 45 that this pool graded in the same runs, none lost points (one
+nbgrader run failed outright, ex01, its log lost too). The likely cause: the student's
+process imports Keras in a thread (``preload``) while the student's cells run, and a cell
+that uses TensorFlow before that import has ended can meet it half done; started ahead,
+while the student before is graded, the process has imported Keras by the time its cells
+come. So the fork ahead stays until the student's process no longer
+races its own import (then measure again: ``bench_grading.py --baseline DIR --alternate``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from __future__ import annotations
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
+import importlib
+import json
 import multiprocessing
 import os
 import sys
@@ -84,113 +92,197 @@ def grading_environment(base=None):
 
 
 class GradingPool:
-    """``jobs`` worker processes that run nbgrader, a fresh process for each student.
+    """``jobs`` worker processes, each one nbgrader that autogrades student after student.
 
-    A :class:`concurrent.futures.ProcessPoolExecutor` with ``max_tasks_per_child=1`` on a
-    forkserver that imported nbgrader, the course's grading modules and, with ``keras``,
-    Keras (:mod:`mnist_course.grading._forkserver`): a run pays for those imports (about 2
-    and 3 s of CPU) once, not once per worker. Each worker grades one student's assignment
-    and ends; the executor forks the next one from the forkserver. A fork of a process that
-    imported and never computed is as fresh as a new process that imported them, so a
-    student's grade does not depend on whom, or which exercise, was graded before (the
-    checks' reference runs do depend on what their process ran).
-
-    A worker sets itself up in :class:`_Worker` (environment, folder, nbgrader with the
-    course's configuration), then grades through nbgrader's Python API
+    The workers are forked from one forkserver that imported nbgrader, the course's grading
+    modules and, with ``keras``, Keras (:mod:`mnist_course.grading._forkserver`), so a run
+    pays for those imports (about 2 and 3 s of CPU) once, not once per worker. Each worker
+    loads the course's configuration, then grades each student it is given in a fork of
+    itself (:class:`_ForkedGrader`) through nbgrader's Python API
     (``NbGraderAPI.autograde``, what ``nbgrader autograde --student`` runs), each notebook
-    with a student's process of its own (the course's ``GradeOutside``).
+    with a student's process of its own (the course's ``GradeOutside``). A process per
+    student would pay for the imports every time. A fork starts as the worker was before any
+    grading, so a student's grade does not depend on whom, or which exercise, the worker
+    graded before (the checks' reference runs do depend on what their process ran).
 
-    Call it as ``pool(assignment, student, force=...)`` -> ``(returncode, log)``. A worker
-    that dies breaks the executor: the students it was grading get an error that says to
-    grade them again, and the next call gets a new executor.
+    Call it as ``pool(assignment, student, force=..., then=...)`` -> ``(returncode, log)``;
+    ``then`` is the assignment the worker will likely grade next (None: probably nothing),
+    for which it forks ahead (see :func:`_grade_in_worker`). The workers start at once.
     """
 
     def __init__(self, root, *, jobs, timeout=None, keras=True):
+        self._args = (str(Path(root).resolve()), timeout, grading_environment())
         self._jobs = jobs
-        self._setup = (str(Path(root).resolve()), timeout, grading_environment())
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(
-            [f"{__package__}._forkserver", *(["keras"] if keras else [])]
-        )
+        preload = [f"{__package__}._forkserver", *(["keras"] if keras else [])]
+        self._context.set_forkserver_preload(preload)
         self._lock = threading.Lock()
-        self._executor = self._new_executor()
+        self._pool = self._new_pool()
 
-    def _new_executor(self):
-        return concurrent.futures.ProcessPoolExecutor(
+    def _new_pool(self):
+        pool = concurrent.futures.ProcessPoolExecutor(
             self._jobs,
             mp_context=self._context,
-            initializer=_Worker.start,
-            initargs=self._setup,
-            max_tasks_per_child=1,
+            initializer=_start_worker,
+            initargs=self._args,
         )
+        for _ in range(self._jobs):  # each submission starts a worker while none is idle
+            pool.submit(int)
+        return pool
 
-    def __call__(self, assignment, student, *, force):
+    def __call__(self, assignment, student, *, force, then=None):
         with self._lock:
-            executor = self._executor
+            pool = self._pool
         try:
-            return executor.submit(_Worker.grade, assignment, student, force).result()
+            return pool.submit(_grade_in_worker, assignment, student, force, then).result()
         except concurrent.futures.process.BrokenProcessPool as error:
             with self._lock:
-                if self._executor is executor:
-                    self._executor = self._new_executor()
+                if self._pool is pool:
+                    self._pool = self._new_pool()
             return 1, f"[ERROR] the grading process ended ({error}); grade this student again"
 
     def close(self):
-        self._executor.shutdown(cancel_futures=True)
+        self._pool.shutdown(cancel_futures=True)
 
 
-class _Worker:
-    """A worker process of :class:`GradingPool`: nbgrader with the course's configuration.
+_API = None
+"""The worker's nbgrader (``NbGraderAPI``), with the course's configuration."""
 
-    :meth:`start` (the executor's initializer) makes the one instance of its process, the
-    only state a worker keeps; :meth:`grade` is the task the pool sends it.
+_AHEAD = None
+"""The worker's grader forked ahead, waiting for the next student (a :class:`_ForkedGrader`)."""
+
+_OPEN_FDS = set()
+"""The worker's ends of the pipes to its forks, closed in each new fork."""
+
+_IMPORTING = None
+"""The worker's thread importing what its next forks need; it forks only once it has ended."""
+
+
+def _start_worker(root, timeout, env):
+    """Set up a grading worker: environment, folder, nbgrader with the course's config and
+    the course's grading modules, for its forks to start with."""
+    global _API
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    # the one place a worker's environment is set (the test cells run in its forks): the
+    # command's grading environment, whatever the forkserver (started by an earlier pool of
+    # this process) had
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(root)
+    quiet = os.open(os.devnull, os.O_WRONLY)  # nbgrader's log is captured per student
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+    if timeout is not None:
+        config.Execute.timeout = int(timeout)
+    _API = NbGraderAPI(config=config)
+    from ..sandbox import notebook_run  # noqa: F401
+    from . import preprocessors  # noqa: F401
+
+
+def _grade_in_worker(assignment, student, force, then=None):
+    """Grade one student in the grader forked ahead (or a new fork) and, while it grades,
+    fork the next one for ``then``, which starts its student's process at once.
+
+    Keras usually comes imported from the forkserver. Where it does not (a pool whose first
+    assignments did not use it started the forkserver), it is imported in the worker once an
+    assignment to fork for uses it, in a thread started right after that fork (which imports
+    it itself, while it waits), for the forks after it; the worker forks only once that
+    thread has ended. Imported, not run
+    (TensorFlow starts no thread and no runtime until it first computes), so each fork still
+    starts as a fresh process that imported it would, without paying for it.
+    """
+    global _AHEAD, _IMPORTING
+    from ..checks import uses_keras
+
+    grader, _AHEAD = _AHEAD or _ForkedGrader(), None
+    grader.send(assignment, student, force)
+    if then is not None:
+        preload = ("keras",) if uses_keras(then) else ()
+        _AHEAD = _ForkedGrader(ahead=preload)
+        _IMPORTING = threading.Thread(target=_import_all, args=(preload,))
+        _IMPORTING.start()
+    return grader.result()
+
+
+def _import_all(names):
+    for name in names:
+        importlib.import_module(name)
+
+
+class _ForkedGrader:
+    """A fork of a grading worker that autogrades one student's assignment, then ends.
+
+    Parameters
+    ----------
+    ahead : tuple of str, optional
+        Start the student's process right away, importing these modules
+        (:meth:`GradeOutside.start_student_process_ahead`), while it waits for its task;
+        None starts it when the notebook is graded.
     """
 
-    current = None
-    """This worker's instance (set in the worker process only, by :meth:`start`)."""
+    def __init__(self, ahead=None):
+        if _IMPORTING is not None:
+            _IMPORTING.join()  # no fork while a thread imports
+        task_read, self._task = os.pipe()
+        self._result, result_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the fork: it never returns
+            for fd in [self._task, self._result, *_OPEN_FDS]:
+                os.close(fd)
+            _OPEN_FDS.clear()
+            _serve_one(task_read, result_write, ahead)
+        os.close(task_read)
+        os.close(result_write)
+        _OPEN_FDS.update((self._task, self._result))
 
-    def __init__(self, root, timeout, env):
-        from multiprocessing.util import Finalize
+    def send(self, assignment, student, force):
+        """Give the fork its student; it starts grading."""
+        _OPEN_FDS.discard(self._task)
+        with os.fdopen(self._task, "w") as task:
+            json.dump([assignment, student, force], task)
 
-        from nbgrader.apps import NbGraderAPI
-        from traitlets.config.loader import PyFileConfigLoader
-
-        from ..sandbox.student_process import close_all
-
-        # the one place a worker's environment is set: the command's grading environment,
-        # whatever the forkserver (started by an earlier pool of this process) had
-        os.environ.clear()
-        os.environ.update(env)
-        os.chdir(root)
-        quiet = os.open(os.devnull, os.O_WRONLY)  # nbgrader's log is captured per student
-        os.dup2(quiet, 1)
-        os.dup2(quiet, 2)
-        config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
-        if timeout is not None:
-            config.Execute.timeout = int(timeout)
-        self.api = NbGraderAPI(config=config)
-        # a worker ends with os._exit, which runs no atexit hook: stop its students' processes
-        Finalize(None, close_all, exitpriority=0)
-
-    @classmethod
-    def start(cls, root, timeout, env):
-        cls.current = cls(root, timeout, env)
-
-    @classmethod
-    def grade(cls, assignment, student, force):
-        """Autograde one student's assignment in this worker; ``(returncode, log)``."""
-        import traceback
-
-        from ..checks import uses_keras
-        from .preprocessors import GradeOutside
-
-        api = cls.current.api
-        # the student's process starts (and imports Keras) while nbgrader sets up the notebook
-        preload = ("keras",) if uses_keras(assignment) else ()
-        with contextlib.suppress(Exception):  # else the notebook starts its own, and says why
-            GradeOutside(config=api.config).start_student_process_ahead(preload)
+    def result(self):
+        """Wait for the fork to end; return ``(returncode, log)`` of its autograde run."""
+        _OPEN_FDS.discard(self._result)
+        with os.fdopen(self._result) as result:
+            text = result.read()
+        _, status = os.waitpid(self.pid, 0)
         try:
-            result = api.autograde(assignment, student, force=force, create=True)
-        except Exception:
-            return 1, f"[ERROR] grading failed:\n{traceback.format_exc()}"
-        return (0 if result["success"] else 1), result.get("log", "") + result.get("error", "")
+            returncode, log = json.loads(text)
+        except ValueError:
+            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
+            return 1, f"[ERROR] the grading process ended ({how}); grade this student again"
+        return returncode, log
+
+
+def _serve_one(task_fd, result_fd, ahead):
+    """In a fork: start the student's process ahead, wait for the task, grade, answer, end."""
+    import traceback
+
+    from ..sandbox.student_process import close_all
+    from .preprocessors import GradeOutside
+
+    try:
+        if ahead is not None:
+            with contextlib.suppress(Exception):  # else the notebook starts its own, and says why
+                GradeOutside(config=_API.config).start_student_process_ahead(ahead)
+            for name in ahead:  # what the checks will need, if the worker had not imported it
+                importlib.import_module(name)
+        with os.fdopen(task_fd) as task:
+            text = task.read()
+        if text:  # empty: the worker ended before giving a task
+            assignment, student, force = json.loads(text)
+            try:
+                result = _API.autograde(assignment, student, force=force, create=True)
+                log = result.get("log", "") + result.get("error", "")
+                answer = (0 if result["success"] else 1), log
+            except Exception:
+                answer = 1, f"[ERROR] grading failed:\n{traceback.format_exc()}"
+            with os.fdopen(result_fd, "w") as out:
+                json.dump(answer, out)
+    finally:
+        close_all()
+        os._exit(0)

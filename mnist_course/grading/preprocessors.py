@@ -118,8 +118,8 @@ class GradeOutside(Execute):
     def start_student_process_ahead(self, preload=("keras",)):
         """Start the student's process of the next notebook this process grades, now (see
         :meth:`mnist_course.sandbox.StudentProcess.start_ahead`): a grading worker calls it
-        before nbgrader sets up the student's notebook, so that the process starts and
-        imports ``preload`` meanwhile."""
+        while it waits for its next student, so that the process has started and imported
+        ``preload`` by the time the notebook's cells are sent."""
         self.notebook_run(preload).process.start_ahead()
 
     def preprocess(self, nb, resources=None, km=None):

@@ -256,8 +256,8 @@ class StudentProcess:
         """Start the child now, with no cell run, for the next :class:`StudentProcess` of this
         process that has the same limits and containment to take (one at a time).
 
-        A grading worker calls it before nbgrader sets up the notebook, so that the child's
-        start and its imports (``preload``) overlap that work. The child taken is as fresh as one
+        A grading worker calls it while another notebook is graded, so that the child's start
+        and its imports (``preload``) overlap that work. The child taken is as fresh as one
         started then: it has run nothing and waits for its cells. An earlier one not taken is
         stopped.
         """
