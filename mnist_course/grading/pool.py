@@ -24,8 +24,8 @@ nbgrader run failed outright, ex01, its log lost too). The likely cause: the stu
 process imports Keras in a thread (``preload``) while the student's cells run, and a cell
 that uses TensorFlow before that import has ended can meet it half done; started ahead,
 while the student before is graded, the process has imported Keras by the time its cells
-come. So the fork ahead stays until the student's process no longer
-races its own import (then measure again: ``bench_grading.py --baseline DIR --alternate``).
+come. So the fork ahead stays until the student's process no longer races its own import
+(then measure again: ``bench_grading.py --baseline DIR --alternate``).
 """
 
 from __future__ import annotations
