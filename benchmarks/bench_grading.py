@@ -20,7 +20,7 @@ simulated student submitting the complete solution. Measured:
   graded by ``mnist-course autograde`` on both sides, in one course made from this one,
   before, after, before, after (``--rounds`` each, default 2), with each of the ``--jobs``
   given: the per-student time and the ratio, after / before, for a change that leaves the
-  exercises and their checks alone (how the workers were compared, December 2026);
+  exercises and their checks alone (the workers, the orchestration);
 - then, unless ``--whole-course`` or ``--alternate``, the same exercise by exercise with
   ``nbgrader autograde`` on both sides, alternating which goes first, and the ratio of the
   whole course's time per student, after / before;
