@@ -20,12 +20,13 @@ the start, 2.2 to 2.7 during the runs), 98.3 s a student here (106.5, 94.6, 93.8
 temporary course; ex07 and ex05 in a run of four students, both to ``TypeError:
 TF_SetOpStackTrace(): incompatible function arguments`` in the student's process, at
 ``model.fit``); of about 45 that this pool graded in the same runs, none lost points (one
-nbgrader run failed outright, ex01, its log lost too). The likely cause: the student's
-process imports Keras in a thread (``preload``) while the student's cells run, and a cell
-that uses TensorFlow before that import has ended can meet it half done; started ahead,
-while the student before is graded, the process has imported Keras by the time its cells
-come. So the fork ahead stays until the student's process no longer races its own import
-(then measure again: ``bench_grading.py --baseline DIR --alternate``).
+nbgrader run failed outright, ex01, its log lost too). The likely cause, not reproduced by
+a small script alone: the student's process imports Keras in a thread (``preload``) while
+the student's cells run, and a cell that uses TensorFlow before that import has ended can
+meet it half done; started ahead, while the student before is graded, the process has
+imported Keras by the time its cells come. So the fork ahead stays until the student's
+process no longer races its own import (then measure again: ``bench_grading.py --baseline
+DIR --alternate``).
 """
 
 from __future__ import annotations
