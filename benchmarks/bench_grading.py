@@ -16,9 +16,14 @@ simulated student submitting the complete solution. Measured:
   exercises), this course with one ``mnist-course autograde <every exercise> --student <id>
   --jobs 1``; per exercise and for the whole course, s00 then s01, and the ratio, after /
   before (``--whole-course``: only this);
-- then, unless ``--whole-course``, the same exercise by exercise with ``nbgrader autograde``
-  on both sides, alternating which goes first, and the ratio of the whole course's time per
-  student, after / before;
+- or, with ``--baseline DIR --alternate JOBS...``, only one student over every exercise
+  graded by ``mnist-course autograde`` on both sides, in one course made from this one,
+  before, after, before, after (``--rounds`` each, default 2), with each of the ``--jobs``
+  given: the per-student time and the ratio, after / before, for a change that leaves the
+  exercises and their checks alone (the workers, the orchestration);
+- then, unless ``--whole-course`` or ``--alternate``, the same exercise by exercise with
+  ``nbgrader autograde`` on both sides, alternating which goes first, and the ratio of the
+  whole course's time per student, after / before;
 - a class: ``nbgrader autograde <exercise>`` (nbgrader grades the students one after
   another) against ``mnist-course autograde <exercise> --jobs N`` (N students at once over
   the same gradebook), with the ratio of the two wall times; both must give every student
@@ -39,6 +44,8 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/bench_grading.py --students 4 --exercises ex01_data
     .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --students 0
     .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --whole-course \
+        --students 0
+    .venv/bin/python benchmarks/bench_grading.py --baseline /tmp/grading-base --alternate 2 1 \
         --students 0
     .venv/bin/python benchmarks/bench_grading.py --exercises --students 30 --class-exercise all
 """
@@ -88,6 +95,16 @@ def environment(root=ROOT):
     return env
 
 
+def kept_logs(folder):
+    """Copy the course's grading logs (each test cell passed or failed, and why) out of its
+    temporary folder, which a failure removes; return where they are."""
+    kept = Path(tempfile.mkdtemp(prefix="bench-grading-logs-"))
+    logs = Path(folder) / "grading" / "logs"
+    if logs.exists():
+        shutil.copytree(logs, kept, dirs_exist_ok=True)
+    return kept
+
+
 def timed(folder, *command, root=ROOT):
     """Run a command in the course folder; return (wall, CPU) seconds and what it printed;
     stop on a failure."""
@@ -97,7 +114,10 @@ def timed(folder, *command, root=ROOT):
     )
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+        raise SystemExit(
+            f"{' '.join(command)} failed (grading logs kept in {kept_logs(folder)}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
     return seconds, cpu, result.stdout
 
 
@@ -145,7 +165,10 @@ def full_marks(folder, exercise, students):
     }
     short = [row["student_id"] for row in rows if float(row["score"]) != auto[row["student_id"]]]
     if short or len(rows) != len(students):
-        raise SystemExit(f"{exercise}: not every student got full marks: {short or rows}")
+        raise SystemExit(
+            f"{exercise}: not every student got full marks: {short or rows} (grading logs "
+            f"kept in {kept_logs(folder)})"
+        )
 
 
 def per_student(exercise, root=ROOT):
@@ -226,25 +249,30 @@ def whole_course_by_nbgrader(exercises, root):
     return times
 
 
+def autograde_student(folder, exercises, student, root=ROOT, jobs=1):
+    """``(wall, CPU, {exercise: seconds})`` of one ``mnist-course autograde <every exercise>
+    --student <id> --jobs N`` with the course package of ``root``; the seconds of each
+    exercise are those its report prints."""
+    command = [sys.executable, "-m", "mnist_course", "autograde", *exercises]
+    command += ["--student", student, "--jobs", str(jobs)]
+    wall, cpu, output = timed(folder, *command, root=root)
+    # a report of one exercise does not name it on each line
+    found = re.findall(rf"^(?:(\S+), )?{student}: graded.*\(([\d.]+) s\)$", output, re.M)
+    seconds = {exercise or exercises[0]: float(value) for exercise, value in found}
+    if sorted(seconds) != sorted(exercises):
+        raise SystemExit(f"not every exercise was graded:\n{output}")
+    return wall, cpu, seconds
+
+
 def whole_course_by_the_course(exercises, root, jobs=1):
     """Per student (s00, then s01), ``(wall, CPU, {exercise: seconds})`` of one ``mnist-course
     autograde <every exercise> --student <id> --jobs 1``: one worker grades the student's
-    exercises one after another; the seconds of each exercise are those its report prints."""
+    exercises one after another."""
     students = ["s00", "s01"]
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
         folder = Path(name)
         make_course(folder, exercises, students, root)
-        times = []
-        for student in students:
-            command = [sys.executable, "-m", "mnist_course", "autograde", *exercises]
-            command += ["--student", student, "--jobs", str(jobs)]
-            wall, cpu, output = timed(folder, *command, root=root)
-            # a report of one exercise does not name it on each line
-            found = re.findall(rf"^(?:(\S+), )?{student}: graded.*\(([\d.]+) s\)$", output, re.M)
-            seconds = {exercise or exercises[0]: float(value) for exercise, value in found}
-            if sorted(seconds) != sorted(exercises):
-                raise SystemExit(f"not every exercise was graded:\n{output}")
-            times.append((wall, cpu, seconds))
+        times = [autograde_student(folder, exercises, student, root, jobs) for student in students]
         for exercise in exercises:
             full_marks(folder, exercise, students)
     return times
@@ -297,6 +325,56 @@ def compare_whole_course(exercises, baseline):
     loads = ", ".join(f"{load:.2f}" for load in loads)
     print(f"  load average at the start and after each side: {loads}")
     return before, sides
+
+
+def compare_alternating(exercises, baseline, jobs_list, rounds):
+    """One student over every exercise, ``mnist-course autograde <every exercise> --student
+    <id> --jobs N`` with the baseline's package and with this course's in turn (before,
+    after, before, after, ...), ``rounds`` times each, in one course made from this course: a
+    new student each time (s01, s02, ...), after s00, who trains the reference runs (not
+    timed). For a change that leaves the exercises and their checks alone (the workers, the
+    orchestration); every student must get full marks."""
+    sides = {"before": baseline, "after": ROOT}
+    students = [f"s{i:02d}" for i in range(1 + rounds * len(sides) * len(jobs_list))]
+    print(
+        "\nOne student, every exercise, `mnist-course autograde <every exercise> --student <id>`"
+        " of the baseline (before) and of this course (after), alternating:"
+    )
+    loads = [load_average()]
+    walls = {(jobs, side): [] for jobs in jobs_list for side in sides}
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
+        folder = Path(name)
+        make_course(folder, exercises, students)
+        autograde_student(folder, exercises, students[0], jobs=max(jobs_list))
+        print(
+            f"  {'jobs':>4}{'round':>6}  {'side':<7}{'student':>8}{'wall':>9}{'CPU':>9}{'load':>7}"
+        )
+        turn = iter(students[1:])
+        for jobs in jobs_list:
+            for round_ in range(1, rounds + 1):
+                for side, root in sides.items():
+                    student = next(turn)
+                    wall, cpu, _ = autograde_student(folder, exercises, student, root, jobs)
+                    walls[jobs, side].append(wall)
+                    print(
+                        f"  {jobs:>4}{round_:>6}  {side:<7}{student:>8}{wall:>8.1f}s{cpu:>8.1f}s"
+                        f"{load_average():>7.2f}",
+                        flush=True,
+                    )
+            loads.append(load_average())
+        for exercise in exercises:
+            full_marks(folder, exercise, students)
+    for jobs in jobs_list:
+        before, after = (sum(walls[jobs, side]) / rounds for side in sides)
+        pairs = zip(walls[jobs, "before"], walls[jobs, "after"], strict=True)
+        each = ", ".join(f"{b / a:.3f}" for a, b in pairs)
+        print(
+            f"  --jobs {jobs}: per student {before:.1f} s before, {after:.1f} s after; ratio "
+            f"after / before {after / before:.3f} (each round: {each})"
+        )
+    loads = ", ".join(f"{load:.2f}" for load in loads)
+    print(f"  load average at the start and after each --jobs: {loads}")
+    return walls
 
 
 def class_of(exercise, n, jobs):
@@ -359,11 +437,25 @@ def main(argv=None):
         help="with --baseline: only one student over every exercise, the baseline's nbgrader "
         "against this course's mnist-course autograde (no per-exercise nbgrader comparison)",
     )
+    parser.add_argument(
+        "--alternate",
+        nargs="+",
+        type=int,
+        metavar="JOBS",
+        help="with --baseline: one student over every exercise, graded by the baseline's "
+        "`mnist-course autograde` and by this course's in turn, --rounds times each, with "
+        "each of these --jobs (e.g. 2 1), in one course (nothing else is compared)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="--alternate: runs of each side (default 2)"
+    )
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}, load average: {load_average():.2f}")
-    if args.baseline is not None and args.exercises:
+    if args.alternate and args.baseline is not None and args.exercises:
+        compare_alternating(args.exercises, args.baseline, args.alternate, args.rounds)
+    elif args.baseline is not None and args.exercises:
         compare_whole_course(args.exercises, args.baseline)
-    if args.exercises and not args.whole_course:
+    if args.exercises and not (args.whole_course or args.alternate):
         compare(args.exercises, args.baseline)
     print(f"load average at the end: {load_average():.2f}")
     if args.students <= 0:

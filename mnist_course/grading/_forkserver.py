@@ -3,15 +3,17 @@
 :class:`mnist_course.grading.pool.GradingPool` starts its workers from a forkserver
 (``multiprocessing``'s "forkserver" start method) that imports this module, and Keras where
 the assignments use it, before it forks any worker: each worker starts with nbgrader and the
-course's grading modules loaded, and the class pays for those imports once, not once per
+course's grading modules loaded, and the pool pays for those imports once, not once per
 worker. The forkserver runs nothing else: imported, TensorFlow starts no thread and no
 runtime, so each worker, and each grader a worker forks, is as fresh as a new process.
 
 Only the forkserver imports this module: it keeps ``rfc3987_syntax`` out of the importing
 process (:func:`mnist_course.grading.pool.skip_unused_imports`), and pytest does not
-collect it. The forkserver starts with the grading environment (the pool sets it while it
-starts the forkserver), which TensorFlow reads in part (its log level, oneDNN) as it is
-imported.
+collect it. The forkserver needs no environment of its own: what TensorFlow reads as it is
+imported (its log level, oneDNN) is set by importing the package
+(:func:`mnist_course._quiet.silence_tensorflow`), the rest it reads when it first computes,
+which only a worker does, in the environment that the worker sets
+(:func:`mnist_course.grading.pool._start_worker`).
 """
 
 from .pool import skip_unused_imports

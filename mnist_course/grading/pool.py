@@ -5,7 +5,28 @@ each student to. Its workers are forked from one forkserver that imported nbgrad
 once (:mod:`mnist_course.grading._forkserver`), and each worker grades each student in a fork
 of itself, started ahead while the worker grades the student before. This module sets the
 environment grading runs in (:func:`grading_environment`) and what grading's own processes
-never import (:func:`skip_unused_imports`).
+never import (:func:`skip_unused_imports`). A worker's environment is set in one place,
+:func:`_start_worker`; the module globals below exist in the workers only.
+
+Why not the standard library's pool (issue 21, measured 7 December 2026): a
+``ProcessPoolExecutor`` with ``max_tasks_per_child=1`` on the same forkserver, a fresh
+worker per student that started its student's process just before nbgrader set up the
+notebook (commit 8e44195), was as fast: one student over all nine exercises,
+``mnist-course autograde --jobs 2``, the two pools in turn on one course
+(``bench_grading.py --compare-pools 2 --rounds 3`` at commit 4370cae; load average 0.94 at
+the start, 2.2 to 2.7 during the runs), 98.3 s a student here (106.5, 94.6, 93.8) against
+94.1 s (103.0, 100.1, 79.3), ratio 0.958. But it did not give the same grades: of about
+80 complete notebooks it graded, 3 lost points (ex06 in that run, its log lost with the
+temporary course; ex07 and ex05 in a run of four students, both to ``TypeError:
+TF_SetOpStackTrace(): incompatible function arguments`` in the student's process, at
+``model.fit``); of about 45 that this pool graded in the same runs, none lost points (one
+nbgrader run failed outright, ex01, its log lost too). The likely cause, not reproduced by
+a small script alone: the student's process imports Keras in a thread (``preload``) while
+the student's cells run, and a cell that uses TensorFlow before that import has ended can
+meet it half done; started ahead, while the student before is graded, the process has
+imported Keras by the time its cells come. So the fork ahead stays until the student's
+process no longer races its own import (then measure again: ``bench_grading.py --baseline
+DIR --alternate``).
 """
 
 from __future__ import annotations
@@ -106,12 +127,8 @@ class GradingPool:
             initializer=_start_worker,
             initargs=self._args,
         )
-        # each submission starts a worker while none is idle; the first of this process also
-        # starts the forkserver, which takes this process's environment, so it is the
-        # grading environment for as long as that takes
-        with _environment(self._args[2]):
-            for _ in range(self._jobs):
-                pool.submit(int)
+        for _ in range(self._jobs):  # each submission starts a worker while none is idle
+            pool.submit(int)
         return pool
 
     def __call__(self, assignment, student, *, force, then=None):
@@ -127,19 +144,6 @@ class GradingPool:
 
     def close(self):
         self._pool.shutdown(cancel_futures=True)
-
-
-@contextlib.contextmanager
-def _environment(env):
-    """This process's environment is ``env`` while the block runs, and as it was after."""
-    kept = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(kept)
 
 
 _API = None
@@ -162,8 +166,9 @@ def _start_worker(root, timeout, env):
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
 
-    # the test cells run in this process's forks; the environment is the command's, whatever
-    # the forkserver (started by an earlier pool of this process) was started with
+    # the one place a worker's environment is set (the test cells run in its forks): the
+    # command's grading environment, whatever the forkserver (started by an earlier pool of
+    # this process) had
     os.environ.clear()
     os.environ.update(env)
     os.chdir(root)
