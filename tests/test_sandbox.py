@@ -430,6 +430,20 @@ def test_a_process_started_ahead_is_taken_fresh_by_the_next_with_the_same_limits
     assert not _alive(pid)
 
 
+@pytest.mark.sandbox
+def test_a_preloaded_module_is_whole_before_the_first_cell_runs():
+    """The preload imports Keras in a thread while the process waits for its cells; a cell
+    that used TensorFlow while that import was still under way could meet it half made."""
+    first = (
+        "import sys\n"
+        "keras_module = sys.modules.get('keras')\n"
+        "whole = keras_module is not None and hasattr(keras_module, 'Sequential')\n"
+        "def seen():\n    return whole\n"
+    )
+    with StudentProcess([first], timeout=60, preload=("keras",)) as process:
+        assert process.call("seen") is True
+
+
 def _alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as stat:
