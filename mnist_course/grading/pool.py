@@ -26,7 +26,9 @@ the student's cells run, and a cell that uses TensorFlow before that import has 
 meet it half done; started ahead, while the student before is graded, the process has
 imported Keras by the time its cells come. So the fork ahead stays until the student's
 process no longer races its own import (then measure again: ``bench_grading.py --baseline
-DIR --alternate``).
+DIR --alternate``). Since the same day it does not: the student's process ends its preload
+before its first cell (:mod:`mnist_course.sandbox.child`); the standard library's pool is
+yet to be measured again.
 """
 
 from __future__ import annotations
