@@ -656,7 +656,6 @@ def _compare_losses(losses, x, y, call, **options):
     )
 
 
-@blaming_helpers(_helpers)
 @quiet
 def check_test_accuracy(train, *, seed=0):
     """Check that ``train`` with the exercise's defaults reaches ``MIN_TEST_ACCURACY`` on MNIST.

@@ -911,7 +911,6 @@ def check_training_loop(train, *, seed=0):
     del still_losses
 
 
-@blaming_helpers(_helpers)
 @quiet
 def check_test_accuracy(train, *, seed=0):
     """Check that ``train`` with the exercise's defaults reaches ``MIN_TEST_ACCURACY``.

@@ -399,7 +399,7 @@ def check_weight_updates(weight_updates, *, n=60000, batch_size=32, epochs=1, va
             # a call that shows more: a last, smaller batch, a validation split, two epochs
             check_weight_updates(
                 weight_updates,
-                n=n - 100,
+                n=9990,
                 batch_size=batch_size,
                 epochs=epochs + 1,
                 validation_split=0.2,

@@ -393,7 +393,7 @@ EX05 = [
         "weight_updates rounds the batches down",
         "weight_updates",
         "def weight_updates(n, batch_size=32, epochs=1, validation_split=0.0):\n"
-        "    return epochs * int(n * (1 - validation_split)) // batch_size\n",
+        "    return epochs * (int(n * (1 - validation_split)) // batch_size)\n",
         {"test_weight_updates"},
         says="round up",
     ),
