@@ -104,8 +104,11 @@ EARLIER = {
 
 def _helpers():
     """The functions of :data:`EARLIER`: their own checks and the course's own version."""
-    own = {"softmax": check_softmax, "cross_entropy": check_cross_entropy}
-    own["gradients"] = check_gradients
+    own = {
+        "softmax": check_softmax,
+        "cross_entropy": check_cross_entropy,
+        "gradients": check_gradients,
+    }
     course = {
         "softmax": "softmax",
         "cross_entropy": "cross_entropy",
