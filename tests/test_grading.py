@@ -311,13 +311,16 @@ def test_each_result_is_reported_whole_while_the_next_students_are_graded(course
 
 BUSY = [
     "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked",
+    "sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) UNIQUE constraint failed: student.id",
     "sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value "
     'violates unique constraint "student_pkey"',
     "sqlalchemy.exc.OperationalError: (psycopg.errors.DeadlockDetected) deadlock detected",
 ]
 
 
-@pytest.mark.parametrize("message", BUSY, ids=["sqlite", "postgres-unique", "postgres-deadlock"])
+@pytest.mark.parametrize(
+    "message", BUSY, ids=["sqlite-locked", "sqlite-unique", "postgres-unique", "postgres-deadlock"]
+)
 def test_a_busy_gradebook_is_retried_with_force(course, message):
     submit(course, "alice")
     locked = (1, message)

@@ -47,6 +47,8 @@ from .pool import GradingPool
 TRANSIENT_ERRORS = (
     # SQLite: another process holds the write lock
     "database is locked",
+    # SQLite: two runs created the same new student at once (nbgrader's update_or_create_student)
+    "UNIQUE constraint failed",
     # PostgreSQL: two transactions that waited on each other, or created the same row at once
     "deadlock detected",
     "could not serialize access",
