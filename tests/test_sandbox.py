@@ -360,6 +360,8 @@ def test_no_variable_of_the_grading_process_reaches_the_child(monkeypatch):
     assert "MNIST_COURSE_DB_URL" not in environment and "SOME_PASSWORD" not in environment
     assert environment["HOME"] == scratch and environment["MPLBACKEND"] == "Agg"
     assert environment["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    # one thread for TensorFlow and numpy: the student's process shares the cores
+    assert environment["TF_NUM_INTRAOP_THREADS"] == environment["OPENBLAS_NUM_THREADS"] == "1"
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])
