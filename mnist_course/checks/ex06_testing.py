@@ -11,7 +11,7 @@ from ..data import NUM_CLASSES
 from ._inputs import mnist_images, mnist_labels, prepared
 from ._messages import as_array, describe, fail, keras_mistake, quiet, raised_in
 from ._reference import reference_model
-from ._state import CheckFailed
+from ._state import CheckFailed, kept
 
 TESTED_SIZE = 1000
 """Test images each check of exercise 6 uses."""
@@ -221,10 +221,26 @@ PIPELINE_SIZE = 500
 def _centroid_model(seed=0):
     """A softmax model that needs no training: each digit's score is how close an image is to
     that digit's mean training image (a nearest-mean classifier, about 80% right), so every
-    machine gives the same predictions. ``seed`` picks which training images make the means."""
+    machine gives the same predictions. ``seed`` picks which training images make the means.
+    Built in each test cell from weights worked out once per process (:func:`_state.kept`)."""
     import keras
 
-    from .. import preprocessing, training
+    from .. import training
+
+    weights, images, labels = kept((__name__, "centroid", seed), lambda: _centroid(seed))
+    model = keras.Sequential(
+        [keras.Input(shape=(weights[0].shape[0],)), keras.layers.Dense(NUM_CLASSES, "softmax")]
+    )
+    model.layers[0].set_weights(weights)
+    # compiled as the course's model is (the notebook's report is given a compiled model): a
+    # report that ends with Part A's evaluate, or model.evaluate, is right
+    training.compile_model(model)
+    return model, images, labels
+
+
+def _centroid(seed):
+    """The centroid model's weights, and the training images and labels given with it."""
+    from .. import preprocessing
 
     start = seed * 5000
     images, labels = (
@@ -233,15 +249,9 @@ def _centroid_model(seed=0):
     )
     x, y = preprocessing.normalize(images[start:].reshape(5000, -1)), labels[start:]
     means = np.stack([x[y == digit].mean(axis=0) for digit in range(NUM_CLASSES)])
-    model = keras.Sequential(
-        [keras.Input(shape=(x.shape[1],)), keras.layers.Dense(NUM_CLASSES, activation="softmax")]
-    )
     scale = 0.12  # soft enough that no probability falls below Keras's clip, 1e-7
-    model.layers[0].set_weights([scale * means.T, -scale * 0.5 * np.sum(means**2, axis=1)])
-    # compiled as the course's model is (the notebook's report is given a compiled model): a
-    # report that ends with Part A's evaluate, or model.evaluate, is right
-    training.compile_model(model)
-    return model, images[start : start + PIPELINE_SIZE], labels[start : start + PIPELINE_SIZE]
+    weights = [scale * means.T, -scale * 0.5 * np.sum(means**2, axis=1)]
+    return weights, images[start : start + PIPELINE_SIZE], labels[start : start + PIPELINE_SIZE]
 
 
 def _pipeline_data(seed):
@@ -307,10 +317,13 @@ def _scores(probabilities, train_labels, test_labels, bugs):
     }
 
 
-@functools.cache
 def _every_version(seed):
     """``{bugs left: scores}`` for every combination of the silent bugs (the model predicts
-    each of the four preparations of the images once)."""
+    each of the four preparations of the images once), worked out once per process."""
+    return kept((__name__, "versions", seed), lambda: _versions(seed))
+
+
+def _versions(seed):
     model, train_images, train_labels, test_images, test_labels = _pipeline_data(seed)
     predicted = {}
     versions = {}
