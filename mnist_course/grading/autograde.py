@@ -238,9 +238,10 @@ def autograde_course(
     """Autograde several assignments with one pool of workers.
 
     As :func:`autograde_class` for each assignment, but the workers (and what they loaded:
-    nbgrader, Keras) serve them all: the tasks, every student of the first assignment, then
-    of the next, ..., go to the workers in that order, ``jobs`` at a time, so one student's
-    exercises are graded at once too. Every assignment is checked before any is graded (it is
+    nbgrader, Keras) serve them all: the tasks, every student of the assignment that takes
+    longest to grade (:func:`mnist_course.checks.grading_seconds`), then of the next, ...,
+    go to the workers in that order, ``jobs`` at a time, so one student's exercises are
+    graded at once too, and the last to end is a short one. Every assignment is checked before any is graded (it is
     in the gradebook and has submissions).
 
     Parameters
@@ -300,10 +301,15 @@ def _autograde_course(coursedir, assignments, students, jobs, force, shard, grad
         if shard is not None:
             whom = shard_students(whom, *shard)
         classes[assignment] = (expected, whom)
-    # every student of every assignment, in this order, ``jobs`` at a time: a worker that
-    # is done takes the next task, of whichever assignment; it forks ahead for the one it
-    # will likely take after that
-    tasks = [(assignment, student) for assignment, (_, whom) in classes.items() for student in whom]
+    # every student of every assignment, the longest to grade first, ``jobs`` at a time: a
+    # worker that is done takes the next task, of whichever assignment; it forks ahead for
+    # the one it will likely take after that
+    from ..checks import grading_seconds
+
+    longest_first = sorted(classes, key=grading_seconds, reverse=True)
+    tasks = [
+        (assignment, student) for assignment in longest_first for student in classes[assignment][1]
+    ]
 
     def then(index):
         return tasks[index + jobs][0] if index + jobs < len(tasks) else None

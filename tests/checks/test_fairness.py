@@ -132,7 +132,7 @@ CAUGHT_WHILE_TRAINING = {
         for parameter in ("x_train", "y_train", "x_val", "y_val", "max_epochs", "seed")
     },
     ("ex07_overfitting", "choose_dropout", "rates"): "test_choose_dropout: the hidden rates "
-    "(0.6, 0.0, 0.2) do not hold 0.4, the default rates' choice (test_ex07_overfitting's "
+    "(0.6, 0.2) do not hold 0.4, the default rates' choice (test_ex07_overfitting's "
     "test_choose_dropout_with_rates_of_its_own_fails_the_hidden_rates)",
     ("ex08_experiments", "compare_activations", "activations"): "test_compare_activations: "
     "its second run asks for the last activation alone (test_ex08_experiments's "

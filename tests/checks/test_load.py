@@ -19,6 +19,16 @@ def test_every_exercise_folder_has_a_checks_module_of_the_same_name():
     assert exercises() == folders
 
 
+@pytest.mark.parametrize("exercise", exercises())
+def test_every_exercise_says_how_long_it_takes_to_grade(exercise):
+    """Grading hands out the longest exercises first (mnist_course.checks.grading_seconds)."""
+    seconds = getattr(load(exercise), "GRADING_SECONDS", None)
+    assert isinstance(seconds, (int, float)) and seconds > 0, (
+        f"mnist_course/checks/{exercise}.py has no GRADING_SECONDS: measure one complete "
+        f"submission with benchmarks/profile_grading.py --as-graded {exercise}"
+    )
+
+
 def test_load_of_an_unknown_exercise_names_the_known_ones():
     with pytest.raises(ValueError, match="no checks for 'ex01_date'.*ex01_data"):
         load("ex01_date")
