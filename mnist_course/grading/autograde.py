@@ -241,8 +241,8 @@ def autograde_course(
     nbgrader, Keras) serve them all: the tasks, every student of the assignment that takes
     longest to grade (:func:`mnist_course.checks.grading_seconds`), then of the next, ...,
     go to the workers in that order, ``jobs`` at a time, so one student's exercises are
-    graded at once too, and the last to end is a short one. Every assignment is checked before any is graded (it is
-    in the gradebook and has submissions).
+    graded at once too, and the last to end is a short one. Every assignment is checked
+    before any is graded (it is in the gradebook and has submissions).
 
     Parameters
     ----------
