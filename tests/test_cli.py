@@ -124,8 +124,11 @@ def test_autograde_of_several_assignments_says_which_each_line_is_about(monkeypa
         "ex02_model, alice: graded, 3 of 6 points (2.0 s)",
         "",
     ]
-    assert lines[3:5] == [f"ex01_data  {'alice':>20}  6 / 6", f"ex02_model  {'alice':>20}  3 / 6"]
-    assert lines[5].startswith("2 assignments, 2 students in ")
+    # the assignments' names in one column, the students' in the next
+    assert lines[3:5] == [f"ex01_data   {'alice':>20}  6 / 6", f"ex02_model  {'alice':>20}  3 / 6"]
+    # one student's two notebooks: 2 submissions, not 2 students
+    assert lines[5].startswith("2 assignments, 1 student, 2 submissions in ")
+    assert lines[5].endswith(" s: 2 graded")
 
 
 def test_site_command_explains_its_options_and_refuses_a_non_empty_folder(tmp_path):

@@ -35,15 +35,22 @@ def autograde_and_report(
         on_result=lambda result: print(format_result(result, several), flush=True),
     )
     print()
+    width = max(map(len, course), default=0)
     for assignment, results in course.items():
         for result in results:
             if result.score is not None:
-                name = f"{assignment}  {result.student:>20}" if several else f"{result.student:>20}"
+                name = f"{result.student:>20}"
+                if several:
+                    name = f"{assignment:<{width}}  {name}"
                 print(f"{name}  {result.score:g} / {result.max_score:g}")
     results = [result for results in course.values() for result in results]
-    summary = format_summary(results, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
     if several:
-        summary = f"{len(course)} assignments, {summary}"
+        students = len({result.student for result in results})
+        summary = format_summary(results, seconds, "submission")
+        summary = f"{len(course)} assignments, {_count(students, 'student')}, {summary}"
+    else:
+        summary = format_summary(results, seconds)
     print(f"shard {shard[0]}/{shard[1]}: {summary}" if shard else summary)
     return 1 if any(result.status == "failed" for result in results) else 0
 
@@ -77,17 +84,24 @@ def format_result(result, with_assignment=False):
     return line
 
 
-def format_summary(results, seconds):
-    """The autograde report's last line: how many students in each state, and the wall time.
+def format_summary(results, seconds, what="student"):
+    """The autograde report's last line: how many students (or, of several assignments,
+    submissions) in each state, and the wall time.
 
     Examples
     --------
     >>> from mnist_course.grading.autograde import StudentResult
     >>> print(format_summary([StudentResult("a", "graded"), StudentResult("b", "failed")], 9.5))
     2 students in 9.5 s: 1 graded, 1 failed
+    >>> print(format_summary([StudentResult("a", "graded")], 2.0, "submission"))
+    1 submission in 2.0 s: 1 graded
     """
     counts = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     states = ", ".join(f"{n} {status}" for status, n in counts.items())
-    return f"{len(results)} students in {seconds:.1f} s" + (f": {states}" if states else "")
+    return f"{_count(len(results), what)} in {seconds:.1f} s" + (f": {states}" if states else "")
+
+
+def _count(number, noun):
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
