@@ -166,6 +166,7 @@ def test_the_grading_environment_finds_nbgrader_tools_and_the_course_and_quiets_
     assert env["TF_CPP_MIN_LOG_LEVEL"] == "3" and env["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert env["TF_NUM_INTRAOP_THREADS"] == "1" and env["TF_NUM_INTEROP_THREADS"] == "1"
     assert env["OPENBLAS_NUM_THREADS"] == "1" and env["OMP_NUM_THREADS"] == "1"
+    assert env["NUMPY_MADVISE_HUGEPAGE"] == "0"
 
 
 PROBE = """

@@ -362,6 +362,8 @@ def test_no_variable_of_the_grading_process_reaches_the_child(monkeypatch):
     assert environment["TF_ENABLE_ONEDNN_OPTS"] == "0"
     # one thread for TensorFlow and numpy: the student's process shares the cores
     assert environment["TF_NUM_INTRAOP_THREADS"] == environment["OPENBLAS_NUM_THREADS"] == "1"
+    # and numpy asks for no huge pages, which can stall it for seconds in the kernel
+    assert environment["NUMPY_MADVISE_HUGEPAGE"] == "0"
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "rlimits"])

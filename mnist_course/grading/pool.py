@@ -48,7 +48,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
+from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT, SMALL_PAGES
 
 SKIPPED_IMPORTS = ("rfc3987_syntax",)
 """Modules that grading's own processes never load: ``jsonschema`` (which nbformat and
@@ -79,7 +79,8 @@ def grading_environment(base=None):
 
     nbgrader runs ``alembic`` from PATH, and nbgrader's process, which runs the test cells,
     must import this package, keep TensorFlow off stderr and use
-    :data:`mnist_course._quiet.ONE_THREAD`. (The student's process that grading starts gets
+    :data:`mnist_course._quiet.ONE_THREAD` and :data:`~mnist_course._quiet.SMALL_PAGES`. (The
+    student's process that grading starts gets
     an environment of its own: :func:`mnist_course.sandbox.student_process.child_environment`.)
 
     Examples
@@ -93,7 +94,7 @@ def grading_environment(base=None):
     env["PATH"] = os.pathsep.join(filter(None, [tools, env.get("PATH")]))
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-    for name, value in {**QUIET_ENVIRONMENT, **ONE_THREAD}.items():
+    for name, value in {**QUIET_ENVIRONMENT, **ONE_THREAD, **SMALL_PAGES}.items():
         env.setdefault(name, value)
     return env
 

@@ -27,7 +27,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from traitlets import Bool, Float, Unicode
 
-from .._quiet import ONE_THREAD
+from .._quiet import ONE_THREAD, use_small_pages
 from ..checks._reference import CACHE_VARIABLE
 from ..notebook import TEST, cells_to_run, demonstration_digests
 from ..sandbox.student_process import GiB
@@ -131,6 +131,9 @@ class GradeOutside(Execute):
         # or a run compared with the course's would differ in its last digits. Set while the
         # notebook is graded, then put back as it was.
         environment = dict(ONE_THREAD)
+        # numpy imported already (nbgrader's process, or a grading worker's forkserver), so
+        # switched here: the checks' copies of the training set wait no seconds in the kernel
+        use_small_pages()
         skipped = frozenset()
         coursedir = CourseDirectory(config=self.config)
         if "nbgrader" in resources:

@@ -27,7 +27,7 @@ import time
 import weakref
 from pathlib import Path
 
-from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT
+from .._quiet import ONE_THREAD, QUIET_ENVIRONMENT, SMALL_PAGES
 from . import wire
 
 CHILD = "mnist_course.sandbox.child"
@@ -147,6 +147,7 @@ def child_environment(scratch, tmp):
     return {
         **QUIET_ENVIRONMENT,
         **ONE_THREAD,
+        **SMALL_PAGES,
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "PYTHONPATH": str(_package_folder().parent),
         "PYTHONDONTWRITEBYTECODE": "1",

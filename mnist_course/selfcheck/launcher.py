@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .._quiet import ONE_THREAD
+from .._quiet import ONE_THREAD, SMALL_PAGES
 from ..notebook import WRITTEN_PLACEHOLDER, read_notebook
 from .results import Result, read_results
 
@@ -102,8 +102,9 @@ def _run_checker(path, timeout, wanted):
         results_file = Path(folder) / "results.jsonl"
         results_file.touch()
         log_file = Path(folder) / "output.log"
-        # One TensorFlow thread each, as in grading: the notebooks are checked side by side
-        env = {**ONE_THREAD, **os.environ}
+        # One TensorFlow thread each, as in grading: the notebooks are checked side by side;
+        # numpy without huge pages, as in grading
+        env = {**ONE_THREAD, **SMALL_PAGES, **os.environ}
         env.update(MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
         command = [sys.executable, "-m", CHECKER, str(path), str(results_file), str(timeout)]
         with open(log_file, "wb") as log:
