@@ -258,20 +258,27 @@ def autograde_course(
         ``{assignment: [StudentResult, ...]}``, in the order of ``assignments``.
     """
     jobs = max(1, jobs or os.cpu_count() or 1)
-    pool = None
-    if grader is None:  # its workers start (importing nbgrader) while this process looks up
+    starting = None
+    if grader is None:
         from ..checks import uses_keras
 
+        # the pool starts in a thread: its forkserver imports nbgrader and Keras (about 6 s on
+        # one core) while this process imports nbgrader and looks the course up on the other
         keras = assignments is None or any(uses_keras(name) for name in assignments)
-        grader = pool = GradingPool(config_folder(root), jobs=jobs, timeout=timeout, keras=keras)
+        starting = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="grading-pool")
+        grader = starting.submit(
+            GradingPool, config_folder(root), jobs=jobs, timeout=timeout, keras=keras
+        )
     try:
         coursedir = course_directory(root)
         return _autograde_course(
             coursedir, assignments, students, jobs, force, shard, grader, on_result
         )
     finally:
-        if pool is not None:
-            pool.close()
+        if starting is not None:
+            starting.shutdown()
+            if grader.exception() is None:
+                grader.result().close()
 
 
 def _autograde_course(coursedir, assignments, students, jobs, force, shard, grader, on_result):
@@ -307,6 +314,8 @@ def _autograde_course(coursedir, assignments, students, jobs, force, shard, grad
     from ..checks import grading_seconds
 
     longest_first = sorted(classes, key=grading_seconds, reverse=True)
+    if isinstance(grader, concurrent.futures.Future):  # the pool, started beside this
+        grader = grader.result()
     tasks = [
         (assignment, student) for assignment in longest_first for student in classes[assignment][1]
     ]

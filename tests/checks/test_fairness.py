@@ -108,7 +108,8 @@ TRAINING_CELLS = {
     ("ex05_training", "test_train"): "the course's network, several times: 11 s",
     ("ex07_overfitting", "test_choose_epochs"): "three 15- and 4-epoch runs, twice: 66 s",
     ("ex07_overfitting", "test_choose_dropout"): "seven rates, 20 epochs each: minutes",
-    ("ex08_experiments", "test_compare_activations"): "four networks and references",
+    ("ex08_experiments", "test_compare_activations"): "four networks (two, the last again, "
+    "the hidden one) and references",
     ("ex09_convolution", "test_cnn_accuracy"): "a CNN on 5,000 images",
 }
 
