@@ -221,6 +221,27 @@ def test_grading_workers_are_forked_from_one_forkserver_that_imported_for_them_a
         }
 
 
+def test_the_forkserver_ends_without_undoing_its_imports_and_keeps_its_output():
+    """What the forkserver imports (mnist_course.grading._forkserver) ends its process at
+    exit before any other clean-up: a handler registered earlier never runs, and what the
+    process printed is still written."""
+    script = (
+        "import atexit\n"
+        "atexit.register(print, 'cleaned up')\n"
+        "import mnist_course.grading._forkserver\n"
+        "print('graded', end='')\n"
+        "raise SystemExit(3)\n"  # how multiprocessing's forkserver ends, at end of input
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=grading.grading_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (result.returncode, result.stdout) == (0, "graded"), result.stderr
+
+
 def test_importing_every_module_of_the_package_leaves_the_thread_settings_alone():
     """As pytest's doctest collection does: a process that imports the package (and then
     starts the lessons' kernels) keeps its TensorFlow threads; only grading's processes get
