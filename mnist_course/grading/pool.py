@@ -80,8 +80,8 @@ def grading_environment(base=None):
     nbgrader runs ``alembic`` from PATH, and nbgrader's process, which runs the test cells,
     must import this package, keep TensorFlow off stderr and use
     :data:`mnist_course._quiet.ONE_THREAD` and :data:`~mnist_course._quiet.SMALL_PAGES`. (The
-    student's process that grading starts gets
-    an environment of its own: :func:`mnist_course.sandbox.student_process.child_environment`.)
+    student's process that grading starts gets an environment of its own:
+    :func:`mnist_course.sandbox.student_process.child_environment`.)
 
     Examples
     --------
