@@ -300,6 +300,14 @@ def test_the_sweep_accepts_the_regularised_rates_and_never_no_dropout_or_too_muc
         assert max(rates, key=lambda rate: scores[rate][0]) in accepted
 
 
+SEED_0_ON_ZEN_4 = {0.0: (0.7065, 0.9286), 0.2: (0.8145, 0.8209)}
+"""Seed 0 of the sweep, (validation accuracy, loss), where an AMD EPYC (Zen 4) machine gives
+other numbers than DROPOUT_SWEEP's machine (measured 7 December 2026, on the pinned versions):
+without dropout and with 0.2 the network fits its wrong labels hard and the two machines'
+floating point parts ways, by 0.033 of accuracy for no dropout; 0.4 and 0.6 agree to the
+last digit. Either machine's numbers, to the last digit, or the table's within the tolerance."""
+
+
 @pytest.mark.training
 def test_choose_dropout_on_last_validation_accuracy_passes_and_reproduces_the_sweep():
     scores = {}
@@ -309,8 +317,18 @@ def test_choose_dropout_on_last_validation_accuracy_passes_and_reproduces_the_sw
         return history["val_accuracy"][-1]
 
     checks.check_choose_dropout(dropout_function("record(rate, history.history)", record=record))
-    for rate, (accuracy, loss) in checks.DROPOUT_SWEEP[0].items():
-        assert abs(scores[rate][0] - accuracy) < 0.03 and abs(scores[rate][1] - loss) < 0.1
+    table = checks.DROPOUT_SWEEP[0]
+    for rate, (accuracy, loss) in table.items():
+        near_table = abs(scores[rate][0] - accuracy) < 0.03 and abs(scores[rate][1] - loss) < 0.1
+        as_on_zen_4 = rate in SEED_0_ON_ZEN_4 and np.allclose(
+            scores[rate], SEED_0_ON_ZEN_4[rate], rtol=0, atol=1e-4
+        )
+        assert near_table or as_on_zen_4, (rate, scores[rate], table[rate])
+    # what grading takes from the table: the best rate by each measure is the table's
+    for measure, pick in ((0, max), (1, min)):
+        assert pick(scores, key=lambda rate: scores[rate][measure]) == pick(
+            table, key=lambda rate: table[rate][measure]
+        )
 
 
 @pytest.mark.training
