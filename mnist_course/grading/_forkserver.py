@@ -19,6 +19,7 @@ The forkserver ends at once when the command ends (:func:`_end_at_once`).
 """
 
 import atexit
+import contextlib
 import os
 import sys
 
@@ -36,10 +37,8 @@ def _end_at_once():
     forks end with ``os._exit`` and never run it.
     """
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # closed or gone: nothing to write
             stream.flush()
-        except (OSError, ValueError):  # closed or gone: nothing left to write
-            pass
     os._exit(0)
 
 
