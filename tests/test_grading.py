@@ -39,6 +39,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config import Config
 
 from mnist_course import cli, grading, notebook
+from mnist_course.checks import uses_keras
 from mnist_course.grading import coursedir, report, screen
 from mnist_course.grading.autograde import RETRIES, autograde_class, read_outcome
 
@@ -1190,6 +1191,12 @@ def test_nbgrader_grades_each_simulated_student_exactly_and_the_same_twice(tmp_p
     assert graded.returncode == 0, graded.stdout + graded.stderr
     for assignment in (EX02, EX06, EX07, EX04B, EX09, EX05, EX06T, EX08):
         assert f"{assignment}, full: graded" in graded.stdout, graded.stdout + graded.stderr
+    # each student's process of an exercise that uses Keras was forked from the worker's
+    # zygote, which had imported Keras
+    for log in (root / "grading" / "logs").glob("*/*.log"):
+        text = log.read_text()
+        if uses_keras(log.parent.name) and "contained by" in text:
+            assert "contained by bubblewrap, forked from the worker's zygote" in text, text
     ex01 = graded.stdout.count(f"{EX01}, ")
     assert ex01 == len([key for key in EXPECTED if key[0] == EX01]), graded.stdout
     assert graded.stdout.count(": skipped") == ex01 - 1, graded.stdout  # not `renamed`

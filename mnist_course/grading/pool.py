@@ -119,7 +119,7 @@ class GradingPool:
     """
 
     def __init__(self, root, *, jobs, timeout=None, keras=True):
-        self._args = (str(Path(root).resolve()), timeout, grading_environment())
+        self._args = (str(Path(root).resolve()), timeout, grading_environment(), keras)
         self._jobs = jobs
         self._context = multiprocessing.get_context("forkserver")
         preload = [f"{__package__}._forkserver", *(["keras"] if keras else [])]
@@ -166,9 +166,11 @@ _IMPORTING = None
 """The worker's thread importing what its next forks need; it forks only once it has ended."""
 
 
-def _start_worker(root, timeout, env):
+def _start_worker(root, timeout, env, keras=True):
     """Set up a grading worker: environment, folder, nbgrader with the course's config and
-    the course's grading modules, for its forks to start with."""
+    the course's grading modules, for its forks to start with; with ``keras``, the zygote
+    that forks its students' processes with Keras imported
+    (:func:`mnist_course.sandbox.student_process.use_zygote`)."""
     global _API
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
@@ -188,6 +190,11 @@ def _start_worker(root, timeout, env):
     _API = NbGraderAPI(config=config)
     from ..sandbox import notebook_run  # noqa: F401
     from . import preprocessors  # noqa: F401
+
+    if keras:
+        from ..sandbox.student_process import use_zygote
+
+        use_zygote(("keras",))
 
 
 def _grade_in_worker(assignment, student, force, then=None):

@@ -152,7 +152,8 @@ class GradeOutside(Execute):
         keras_import = self._import_keras_early(resources)
         preload = ("keras",) if self._checks_use_keras(resources) else ()
         with self.notebook_run(preload) as run:
-            self.log.info("The student's code runs contained by %s", run.containment)
+            forked = ", forked from the worker's zygote" if run.process.forked else ""
+            self.log.info("The student's code runs contained by %s%s", run.containment, forked)
             for cell in nb.cells:  # a cell that does not run shows no outputs
                 if cell.cell_type == "code":
                     cell.outputs = []

@@ -55,6 +55,9 @@ _OPEN = weakref.WeakSet()
 _AHEAD = None
 """The child started ahead (:meth:`StudentProcess.start_ahead`), not yet taken."""
 
+_ZYGOTE = None
+"""The zygote that forks this process's children under bubblewrap (:func:`use_zygote`)."""
+
 
 @atexit.register
 def close_all():
@@ -63,6 +66,37 @@ def close_all():
     Run at exit; a process that ends with ``os._exit`` (a grading worker's fork) calls it."""
     for process in list(_OPEN):
         process.close()
+
+
+def use_zygote(preload=("keras",)):
+    """From now on, fork this process's students' processes under bubblewrap from one
+    :class:`~mnist_course.sandbox.zygote.Zygote` that imported ``preload``, started now (a
+    grading worker calls it once; its forks share it). Returns ``""``, or why there is none
+    (no bubblewrap, not Linux): then each process starts fresh, as it does without."""
+    global _ZYGOTE
+    from . import zygote
+
+    works, reason = bubblewrap_status()
+    if works:
+        works, reason = zygote.available()
+    if not works:
+        return reason
+    if _ZYGOTE is not None:
+        _ZYGOTE.close()
+    folder = Path(tempfile.mkdtemp(prefix="student-zygote-"))
+    scratch = folder / "scratch"
+    scratch.mkdir()
+    env = child_environment(scratch, "/tmp")
+    _ZYGOTE = zygote.Zygote(bubblewrap_command(scratch), scratch, env, preload)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return ""
+
+
+def _stop_zygote(zygote):
+    """Forget the zygote that failed to fork: this process's children start fresh from now."""
+    global _ZYGOTE
+    if _ZYGOTE is zygote:
+        _ZYGOTE = None
 
 
 class StudentCodeError(Exception):
@@ -265,6 +299,8 @@ class StudentProcess:
         global _AHEAD
         if _AHEAD is not None:
             _AHEAD.close()
+        if self._zygote() is not None:  # a fork starts at once: nothing to start ahead
+            return self
         self._folder = Path(tempfile.mkdtemp(prefix="student-"))
         _OPEN.add(self)
         self._popen()
@@ -292,9 +328,16 @@ class StudentProcess:
         return True
 
     @property
+    def forked(self):
+        """Whether the child running now was forked by the zygote (:func:`use_zygote`)."""
+        return hasattr(self._process, "kill_all")
+
+    @property
     def scratch(self):
-        """The child's working folder, the only place it can write (under bubblewrap)."""
-        return self._folder / "scratch"
+        """The child's working folder, the only place it can write (under bubblewrap); a
+        child forked by the zygote has the zygote's."""
+        zygote = self._zygote()
+        return zygote.scratch if zygote is not None else self._folder / "scratch"
 
     def call(self, name, /, *args, **kwargs):
         """Call the student's function ``name``; return its result, as data.
@@ -419,13 +462,30 @@ class StudentProcess:
                 os.set_blocking(stream.fileno(), False)
         self._exchange_cells([], time.monotonic() + self.start_timeout)
 
+    def _zygote(self):
+        """The zygote that forks this child, or None (each child starts fresh)."""
+        return _ZYGOTE if self.containment == BUBBLEWRAP else None
+
     def _popen(self):
         """Start the child process; it imports ``preload`` and waits for its cells."""
-        scratch, tmp = self.scratch, self._folder / "scratch" / "tmp"
+        from .zygote import ZygoteError
+
+        limits = {**self.limits, "max_message": self.max_message}
+        limits["cell_timeout"] = self.cell_timeout
+        zygote = self._zygote()
+        if zygote is not None:
+            try:
+                with open(self._folder / "output.log", "ab") as log:
+                    self._process = zygote.spawn({**limits, "scratch": str(zygote.scratch)}, log)
+                return
+            except ZygoteError as error:  # a fresh process from now on, and the log says why
+                _stop_zygote(zygote)
+                with open(self._folder / "output.log", "a") as log:
+                    print(f"Started afresh: {error}", file=log)
+        scratch, tmp = self._folder / "scratch", self._folder / "scratch" / "tmp"
         scratch.mkdir(exist_ok=True)
         tmp.mkdir(exist_ok=True)
-        limits = {**self.limits, "scratch": str(scratch), "max_message": self.max_message}
-        limits["cell_timeout"] = self.cell_timeout
+        limits["scratch"] = str(scratch)
         command = [sys.executable, "-m", CHILD, json.dumps(limits)]
         if self.containment == BUBBLEWRAP:
             command = bubblewrap_command(scratch) + command
@@ -573,7 +633,9 @@ class StudentProcess:
         if process is None:
             return
         try:
-            if hasattr(os, "killpg"):
+            if hasattr(process, "kill_all"):  # forked by the zygote
+                process.kill_all()
+            elif hasattr(os, "killpg"):
                 os.killpg(process.pid, signal.SIGKILL)
             else:  # no process groups (Windows): the child alone
                 process.kill()
