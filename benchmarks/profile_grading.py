@@ -13,7 +13,8 @@ two ways:
   demonstration cells left as released skipped),
   each test cell run in this process as the gradebook holds it (hidden tests included, taken
   from ``solutions/``), the reference runs stored in a temporary folder, each exercise in a
-  fork of this process that imported Keras (as a grading worker grades). Each exercise runs
+  fork of this process that imported Keras, its student's process forked from a zygote (as a
+  grading worker grades). Each exercise runs
   twice, the second time as a student after the first (the reference runs stored), and the
   second is printed. Each test cell's line also says how many calls it made into the
   student's process, their round trips (the student's function included), and the time this
@@ -148,8 +149,12 @@ def profile_outside(exercise, skipped=frozenset()):
     """[(what, seconds), ...] for one complete submission graded as ``GradeOutside`` grades it:
     the student's process started first, each student's cell run there (those whose digest is
     in ``skipped`` not run), each test cell here."""
+    from mnist_course.sandbox import student_process
     from mnist_course.sandbox.notebook_run import NotebookRun
 
+    zygote = student_process._ZYGOTE  # its bubblewrap process: the zygote's tree
+    zygote_pid = zygote._process.pid if zygote is not None else None
+    zygote_cpu = _tree_cpu_seconds(zygote_pid) if zygote_pid else 0.0
     nb = complete_submission(exercise)
     tests = gradebook_tests(exercise)
     os.environ.update(grading_environment())
@@ -173,7 +178,10 @@ def profile_outside(exercise, skipped=frozenset()):
                 if item.kind == TEST:
                     note += _transfers(before, totals, not had_keras and "keras" in sys.modules)
                 rows.append((label(item.cell) + note, seconds))
-            student_cpu = _tree_cpu_seconds(run.process._process.pid)
+            if run.process.forked:  # the zygote's tree, less what it had used before
+                student_cpu = _tree_cpu_seconds(zygote_pid) - zygote_cpu
+            else:
+                student_cpu = _tree_cpu_seconds(run.process._process.pid)
     rows.append(
         (
             f"CPU: {time.process_time() - cpu:.1f} s here, {student_cpu:.1f} s in the "
@@ -260,8 +268,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}", flush=True)
     kinds = {}
-    if args.as_graded:
-        import keras  # noqa: F401  (as a grading worker, before its forks)
+    if args.as_graded:  # as a grading worker, before its forks
+        import keras  # noqa: F401
+
+        from mnist_course.sandbox.student_process import use_zygote
+
+        use_zygote(("keras",))
     for exercise in args.exercises:
         rows = in_a_fork(as_graded, exercise) if args.as_graded else profile(exercise)
         total = sum(seconds for _, seconds in rows if seconds is not None)

@@ -59,8 +59,9 @@ def grading_seconds(exercise):
 
     Each module's figure is the wall time of one complete submission graded alone, as a
     student after the first (``benchmarks/profile_grading.py --as-graded <exercise>`` on a
-    quiet 2-core CPU; all nine last measured on 7 December 2026, load average 0.6 to 1.0,
-    rounded to whole seconds). ``mnist-course autograde`` hands out the longest exercises
+    quiet 2-core CPU, the student's process forked from a zygote as a grading worker's is;
+    all nine last measured on 7 December 2026, load average 1.0 to 1.2, rounded up to whole
+    seconds). ``mnist-course autograde`` hands out the longest exercises
     first, so that the workers do not wait at the end on one long exercise started last: one
     student over all nine exercises at ``--jobs 2`` took about 85 s with the exercises in
     their order, the longest (exercise 7, 45 s there) among the last.

@@ -31,7 +31,7 @@ from ._state import CheckFailed
 USES_KERAS = False
 """These checks need no Keras (grading does not import it ahead for them)."""
 
-GRADING_SECONDS = 2  # alone, as graded: see mnist_course.checks.grading_seconds
+GRADING_SECONDS = 3  # alone, as graded: see mnist_course.checks.grading_seconds
 
 MIN_TEST_ACCURACY = 0.90
 """Test accuracy that :func:`check_test_accuracy` asks for: the reference's worst of 10 seeds

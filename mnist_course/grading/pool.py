@@ -111,7 +111,10 @@ class GradingPool:
     with a student's process of its own (the course's ``GradeOutside``). A process per
     student would pay for the imports every time. A fork starts as the worker was before any
     grading, so a student's grade does not depend on whom, or which exercise, the worker
-    graded before (the checks' reference runs do depend on what their process ran).
+    graded before (the checks' reference runs do depend on what their process ran). With
+    ``keras``, each worker also starts a zygote
+    (:func:`mnist_course.sandbox.student_process.use_zygote`), from which its forks fork
+    their students' processes with Keras imported, instead of starting each afresh.
 
     Call it as ``pool(assignment, student, force=..., then=...)`` -> ``(returncode, log)``;
     ``then`` is the assignment the worker will likely grade next (None: probably nothing),

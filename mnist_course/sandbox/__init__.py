@@ -10,6 +10,8 @@ decide in a process that never ran the student's code.
 - :mod:`.student_process`, in the grading process: :class:`StudentProcess`, which starts the
   student's process and calls into it;
 - :mod:`.child`, the student's process itself (``python -m mnist_course.sandbox.child``);
+- :mod:`.zygote`, in a grading worker: the contained process that imported Keras once and
+  forks the worker's students' processes, one at a time;
 - :mod:`.wire`, the protocol both sides speak; :mod:`.watch`, the contexts a check may ask
   the child to run a call in.
 """

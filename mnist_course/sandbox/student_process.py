@@ -6,7 +6,9 @@ environment and the course package, a scratch folder as the only writable place,
 else of the filesystem), and with rlimits everywhere. Each call has a time limit, enforced
 here: past it the child's whole process group is killed and the next call starts a new
 child that runs the cells again. Results come back as data (:mod:`.wire`); a check compares
-them in this process, which has run none of the student's code.
+them in this process, which has run none of the student's code. In a grading worker the
+child is forked from a zygote that imported Keras once (:func:`use_zygote`,
+:mod:`mnist_course.sandbox.zygote`), under the same bubblewrap and limits.
 """
 
 from __future__ import annotations
@@ -294,7 +296,8 @@ class StudentProcess:
         A grading worker calls it while another notebook is graded, so that the child's start
         and its imports (``preload``) overlap that work. The child taken is as fresh as one
         started then: it has run nothing and waits for its cells. An earlier one not taken is
-        stopped.
+        stopped. With a zygote (:func:`use_zygote`) it starts nothing: a fork takes no time
+        to start, and the zygote forks one child at a time.
         """
         global _AHEAD
         if _AHEAD is not None:
