@@ -1,6 +1,7 @@
 """The zygote: student's processes forked from one warm, contained process are as fresh, as
 contained and as separate from each other as processes started afresh."""
 
+import json
 import os
 import socket
 import subprocess
@@ -221,3 +222,25 @@ def test_a_fork_of_the_process_that_started_the_zygote_uses_it():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ZygoteChild", "1"]
+
+
+def test_the_zygote_serves_on_when_a_worker_stops_waiting_for_its_fork(zygote, tmp_path):
+    """A grader that stopped waiting (killed, or timed out) before the zygote answered: the
+    fork is stopped, and the next process is forked as usual."""
+    process = StudentProcess(CELLS)
+    limits = {**process.limits, "max_message": process.max_message, "cell_timeout": 30}
+    limits["scratch"] = str(zygote.scratch)
+    stdin_read, stdin_write = os.pipe()
+    stdout_read, stdout_write = os.pipe()
+    reply, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    reply.close()  # gone before the answer comes
+    with open(tmp_path / "log", "ab") as log:
+        request = json.dumps({"limits": limits}).encode()
+        fds = [stdin_read, stdout_write, log.fileno(), theirs.fileno()]
+        socket.send_fds(zygote._socket, [request], fds)
+    for fd in (stdin_read, stdout_write, stdin_write, stdout_read):
+        os.close(fd)
+    theirs.close()
+    with StudentProcess(CELLS) as process:
+        assert process.forked
+        assert process.call("identity", 7) == 7

@@ -315,9 +315,13 @@ def _become_child(requests, fds, limits):
         os._exit(code)
 
 
-def _reap(child):
-    """Wait for the forked process ``(pid, pidfd, reply)`` to end; send its status; close."""
+def _reap(child, *, kill=False):
+    """Wait for the forked process ``(pid, pidfd, reply)`` to end (killed first, with
+    ``kill``); send its status; close."""
     pid, pidfd, reply = child
+    if kill:
+        with contextlib.suppress(ProcessLookupError):  # it has ended already
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     with contextlib.suppress(OSError):
         reply.send(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}).encode())
@@ -340,8 +344,7 @@ def serve(requests, scratch):
         if not message:
             break
         if child:  # the worker's next process: the last one goes first
-            signal.pidfd_send_signal(child[1], signal.SIGKILL)
-            _reap(child)
+            _reap(child, kill=True)
             child = None
         empty(scratch)
         for folder in WIPED:
@@ -355,12 +358,14 @@ def serve(requests, scratch):
         for fd in fds[:3]:
             os.close(fd)
         reply = socket.socket(fileno=fds[3])
-        pidfd = os.pidfd_open(pid)
-        socket.send_fds(reply, [json.dumps({"pid": pid}).encode()], [pidfd])
-        child = (pid, pidfd, reply)
+        child = (pid, os.pidfd_open(pid), reply)
+        try:
+            socket.send_fds(reply, [json.dumps({"pid": pid}).encode()], [child[1]])
+        except OSError:  # the worker's side stopped waiting: so does its process
+            _reap(child, kill=True)
+            child = None
     if child:
-        signal.pidfd_send_signal(child[1], signal.SIGKILL)
-        _reap(child)
+        _reap(child, kill=True)
 
 
 def main(config):
