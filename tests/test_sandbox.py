@@ -499,6 +499,22 @@ def test_under_bubblewrap_only_the_scratch_folder_is_writable(student, tmp_path)
     assert (student.scratch / "notes.txt").read_text() == "written by the student"
     with pytest.raises(StudentRaised, match="Read-only file system"):
         student.call("write", os.path.join(sys.prefix, "planted.py"))
+    for path in READ_ONLY_PLACES:  # the sandbox's own folders, the course's on the import path
+        with pytest.raises(StudentRaised, match="Read-only file system"):
+            student.call("write", path)
+
+
+READ_ONLY_PLACES = [
+    "/planted.txt",
+    "/etc/planted.txt",
+    "/dev/planted.txt",
+    "/dev/shm/planted.txt",
+    *([] if ROOT.is_relative_to("/tmp") else [str(ROOT / "planted.py")]),
+]
+"""Places bubblewrap makes folders in (the root and /dev are its tmpfs) that the child cannot
+write: a file there would outlive the child in a sandbox that forks the next one. The
+course's folder is on the import path; under /tmp (a CI clone) it is in the child's /tmp,
+which the zygote empties between forks (``tests/test_zygote.py`` plants a module there)."""
 
 
 @needs_bubblewrap

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from helpers import ROOT, skip_or_fail_in_ci
-from test_sandbox import CELLS
+from test_sandbox import CELLS, READ_ONLY_PLACES
 
 from mnist_course.sandbox import ProcessDied, StudentProcess, StudentRaised, bubblewrap_status
 from mnist_course.sandbox import student_process as sp
@@ -49,7 +49,7 @@ def forked(zygote):
 
 
 PROBE = [
-    "import os, sys, ctypes, numpy as np",
+    "import os, sys, ctypes, importlib.util, numpy as np",
     "PRELOADED = set(sys.modules)",
     """\
 def probe():
@@ -58,35 +58,44 @@ def probe():
         "keras imported before the cells": "keras" in PRELOADED,
         "dumpable": libc.prctl(3, 0, 0, 0, 0),
         "random": float(np.random.rand()),
-        "files": [name for place in (".", "/tmp", "/dev/shm") for name in os.listdir(place)],
+        "files": [name for place in (".", "/tmp") for name in os.listdir(place)],
         "segments": open("/proc/sysvipc/shm").read().splitlines()[1:],
+        "planted module": importlib.util.find_spec("planted_module") is not None,
         "pid": os.getpid(),
         "parent": os.getppid(),
     }
 
 def plant():
     os.makedirs("locked/inside")
-    for path in ["answers.py", "locked/inside/x", "/tmp/left.txt", "/dev/shm/segment"]:
+    for path in ["answers.py", "locked/inside/x", "/tmp/left.txt"]:
         with open(path, "w") as file:
             file.write("from another student")
     os.chmod("locked/inside", 0)
     os.chmod("locked", 0)
     assert ctypes.CDLL(None).shmget(1234, 4096, 0o1600) >= 0  # IPC_CREAT | 0600
-    return [name for place in (".", "/tmp", "/dev/shm") for name in os.listdir(place)]
+    for folder in os.environ["PYTHONPATH"].split(os.pathsep):  # imported before site-packages
+        try:
+            with open(os.path.join(folder, "planted_module.py"), "w") as file:
+                file.write("SEEN = True")
+        except OSError:  # read-only: nothing to plant there
+            pass
+    return [name for place in (".", "/tmp") for name in os.listdir(place)]
 
 def read(path):
     with open(path, "rb") as file:
         return len(file.read(16))
 """,
 ]
-PLANTED = ("answers.py", "locked", "left.txt", "segment")
+PLANTED = ("answers.py", "locked", "left.txt")
 
 
 def test_forked_processes_start_as_fresh_ones_each_with_nothing_of_the_last(zygote):
     """Keras is imported before any cell; numpy's generator is seeded anew; what the last
-    process wrote anywhere it could (scratch, /tmp, /dev/shm, even a folder it locked, a
-    System V shared memory segment) is gone; and the last process has ended."""
+    process wrote anywhere it could (scratch, /tmp, even a folder it locked, a System V
+    shared memory segment, a module beside the course on the import path, where that is
+    writable) is gone; and the last process has ended."""
     with StudentProcess(PROBE, preload=("keras",)) as first:
+        assert first.forked, first.output()
         seen = first.call("probe")
         planted = first.call("plant")
         assert set(PLANTED) <= set(planted)
@@ -101,12 +110,14 @@ def test_forked_processes_start_as_fresh_ones_each_with_nothing_of_the_last(zygo
     leftovers = [name for name in again["files"] if name in PLANTED]
     assert leftovers == []
     assert again["segments"] == []
+    assert not again["planted module"]
 
 
 def test_a_forked_process_cannot_read_the_zygotes_memory(zygote):
     """Not dumpable: with no capabilities, a process of the sandbox cannot read (or write,
     or trace) the memory of the zygote that the next student's process is forked from."""
     with StudentProcess(PROBE) as process:
+        assert process.forked, process.output()
         parent = process.call("probe")["parent"]
         with pytest.raises(StudentRaised, match="PermissionError"):
             process.call("read", f"/proc/{parent}/mem")
@@ -139,6 +150,9 @@ def test_a_forked_process_is_contained_as_a_fresh_one(forked, tmp_path):
     assert (forked.scratch / "notes.txt").read_text() == "written by the student"
     with pytest.raises(StudentRaised, match="Read-only file system"):
         forked.call("write", os.path.join(sys.prefix, "planted.py"))
+    for path in READ_ONLY_PLACES:  # what is not emptied between forks cannot be written
+        with pytest.raises(StudentRaised, match="Read-only file system"):
+            forked.call("write", path)
     with pytest.raises(StudentRaised, match="FileNotFoundError"):
         forked.call("read", str(ROOT / "README.md"))
     with pytest.raises(StudentRaised, match="FileNotFoundError"):

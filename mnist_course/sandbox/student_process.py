@@ -156,7 +156,11 @@ def bubblewrap_command(scratch, *, tmp_size=512 * 2**20):
     for path in ETC + _read_only_paths():
         command += ["--ro-bind-try", path, path]
     command += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
-    command += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"]
+    command += ["--bind", str(scratch), str(scratch)]
+    # the root and /dev are tmpfs that bwrap made the folders of its binds in (the course's
+    # folder among them, on the import path): read-only once they are made, so /tmp and the
+    # scratch folder are all the child can write
+    command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(scratch), "--"]
     return command
 
 

@@ -37,6 +37,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -49,8 +50,9 @@ from pathlib import Path
 ZYGOTE = "mnist_course.sandbox.zygote"
 
 WIPED = ("/tmp", "/dev/shm")
-"""The places of the sandbox other than the scratch folder where a student's process can
-write, emptied with it before each fork."""
+"""The places of the sandbox other than the scratch folder where a student's process may be
+able to write, emptied with it before each fork where they are writable (the rest of the
+sandbox is read-only: :func:`~mnist_course.sandbox.student_process.bubblewrap_command`)."""
 
 START_TIMEOUT = 120.0
 """Seconds the worker waits for the zygote's first fork (the zygote imports Keras first)."""
@@ -249,15 +251,28 @@ def threads():
     return len(os.listdir("/proc/self/task"))
 
 
-def empty(folder, keep=None):
+def mount_points():
+    """The folders of this process's mount namespace where something is mounted."""
+    with open("/proc/self/mountinfo", "rb") as info:
+        fields = [line.split()[4] for line in info]
+    unescape = re.compile(rb"\\([0-7]{3})")  # a space is written \040, and so on
+    return {
+        unescape.sub(lambda octal: bytes([int(octal[1], 8)]), path).decode(errors="replace")
+        for path in fields
+    }
+
+
+def empty(folder, mounts=frozenset()):
     """Remove everything in ``folder`` (not the folder), whatever its permissions say, but
-    ``keep`` and the folders on the way to it (the scratch folder, mounted where it is
-    outside, which may be under ``/tmp``: it is emptied by itself)."""
+    the folders in ``mounts`` and those on the way to them: the sandbox's read-only binds and
+    the scratch folder, mounted where they are outside, which may be under ``/tmp`` (the
+    course cloned there, say); the scratch folder is emptied by itself."""
     os.chmod(folder, stat.S_IRWXU)
     for entry in os.scandir(folder):
-        if keep is not None and (entry.path == keep or keep.startswith(entry.path + os.sep)):
-            if entry.path != keep:
-                empty(entry.path, keep)
+        if entry.path in mounts:
+            continue
+        if any(mount.startswith(entry.path + os.sep) for mount in mounts):
+            empty(entry.path, mounts)
         elif entry.is_dir(follow_symlinks=False):
             empty(entry.path)
             os.rmdir(entry.path)
@@ -331,7 +346,7 @@ def _reap(child, *, kill=False):
 
 def serve(requests, scratch):
     """Fork one student's process per request, one at a time, until the socket closes."""
-    child = None
+    child, mounts = None, mount_points()
     while True:
         waiting = [requests] + ([child[1]] if child else [])
         ready, _, _ = select.select(waiting, [], [])
@@ -348,8 +363,8 @@ def serve(requests, scratch):
             child = None
         empty(scratch)
         for folder in WIPED:
-            if os.path.isdir(folder):
-                empty(folder, keep=scratch)
+            if os.access(folder, os.W_OK):  # /dev/shm is read-only where /dev is
+                empty(folder, mounts)
         remove_ipc_objects()
         limits = json.loads(message)["limits"]
         pid = os.fork()
