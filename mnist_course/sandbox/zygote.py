@@ -16,10 +16,11 @@ What keeps one student's process from reaching another's, though they share the 
 sandbox (its folders, its process ids):
 
 - one at a time: before it forks, the zygote kills the process it forked before, waits for
-  it to end, and empties every place it could write (the scratch folder, ``/tmp`` and
-  ``/dev/shm``, and the sandbox's System V IPC objects); a student's process cannot start
-  processes of its own (seccomp), so nothing of it is left. What cannot be emptied stops the
-  zygote, and the worker goes back to starting each process fresh;
+  it to end, and empties every place it could write: the scratch folder and ``/tmp`` (around
+  the sandbox's binds), and the sandbox's System V IPC objects; the rest of the sandbox, its
+  root and ``/dev`` included, is read-only. A student's process cannot start processes of its
+  own (seccomp), so nothing of it is left. What cannot be emptied stops the zygote, and the
+  worker goes back to starting each process fresh;
 - not dumpable (``PR_SET_DUMPABLE`` 0, kept by a fork): with no capabilities, a process of the
   sandbox cannot trace, or read or write the memory of, the zygote or a student's process;
 - no writable shared memory: the zygote refuses to start if it holds a writable shared
