@@ -258,3 +258,34 @@ def test_the_zygote_serves_on_when_a_worker_stops_waiting_for_its_fork(zygote, t
     with StudentProcess(CELLS) as process:
         assert process.forked
         assert process.call("identity", 7) == 7
+
+
+def test_the_zygote_and_its_folder_are_gone_when_a_pool_worker_ends(tmp_path):
+    """A grading pool's worker ends through multiprocessing, which runs no atexit handler:
+    the zygote it started, and the zygote's folder, must not outlive it."""
+    if not (BWRAP and ZYGOTE_WORKS):
+        skip_or_fail_in_ci(f"no zygote here: {WHY_NOT or ZYGOTE_WHY_NOT}")
+    script = (
+        "import concurrent.futures, multiprocessing\n"
+        "from mnist_course.sandbox import student_process as sp\n"
+        "def start():\n"
+        "    assert sp.use_zygote(()) == ''\n"
+        "    return str(sp._ZYGOTE.scratch.parent), sp._ZYGOTE._process.pid\n"
+        "if __name__ == '__main__':\n"
+        "    context = multiprocessing.get_context('fork')\n"
+        "    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:\n"
+        "        print(*pool.submit(start).result())\n"
+    )
+    (tmp_path / "script.py").write_text(script)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "script.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    folder, pid = done.stdout.split()
+    assert not os.path.exists(folder)
+    assert not os.path.exists(f"/proc/{pid}")

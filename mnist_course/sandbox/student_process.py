@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import functools
 import json
+import multiprocessing.util
 import os
 import queue
 import select
@@ -90,8 +91,15 @@ def use_zygote(preload=("keras",)):
     scratch.mkdir()
     env = child_environment(scratch, "/tmp")
     _ZYGOTE = zygote.Zygote(bubblewrap_command(scratch), scratch, env, preload)
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    # at exit, a pool's worker's too (multiprocessing runs its finalizers there, not atexit's)
+    multiprocessing.util.Finalize(None, _remove_zygote, args=(_ZYGOTE, folder), exitpriority=10)
     return ""
+
+
+def _remove_zygote(zygote, folder):
+    """Stop the zygote and remove its folder (at the exit of the process that started it)."""
+    zygote.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stop_zygote(zygote):
